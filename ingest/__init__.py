@@ -1,0 +1,1 @@
+"""Pulse ingest service: activity events, user mirror and deposit feed, admin API."""

@@ -1,0 +1,54 @@
+"""Pulse settings: one pydantic-settings object read from the environment.
+
+Every component (API, Alembic, dbt profile, Dagster, scripts) takes its database
+from here, so one `DATABASE_URL` configures all of Pulse.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Only ever used when PULSE_ENV=development; any other environment refuses to start
+# without a real JWT_SECRET.
+DEVELOPMENT_JWT_SECRET = "pulse-development-secret-not-for-production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    pulse_env: Literal["development", "test", "production"] = "development"
+    # A SQLAlchemy URL, e.g. postgresql+psycopg://user:pass@host:5432/pulse.
+    # Unset: Pulse starts an embedded PostgreSQL with its data under pulse_home.
+    database_url: str | None = None
+    pulse_home: Path = PROJECT_ROOT / ".pulse"
+    jwt_secret: SecretStr | None = None
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _require_secret_outside_development(self) -> Settings:
+        if self.jwt_secret is None or not self.jwt_secret.get_secret_value():
+            if self.pulse_env != "development":
+                raise ValueError(
+                    f"JWT_SECRET must be set when PULSE_ENV={self.pulse_env}: "
+                    "Pulse refuses to start with the development signing key outside "
+                    "development. Set JWT_SECRET to a long random string."
+                )
+            self.jwt_secret = SecretStr(DEVELOPMENT_JWT_SECRET)
+        elif (
+            self.pulse_env == "production"
+            and self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
+        ):
+            raise ValueError("JWT_SECRET is the published development key; set a real secret.")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

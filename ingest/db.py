@@ -1,0 +1,42 @@
+"""Engine, session factory and declarative Base for the tables the service writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+
+from sqlalchemy import Engine, MetaData, create_engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from ingest.database_url import database_url
+
+# All tables the service writes live in this schema; dbt builds into schemas of its own.
+APP_SCHEMA = "app"
+
+# Stable constraint names, so migrations and autogenerate agree.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(schema=APP_SCHEMA, naming_convention=NAMING_CONVENTION)
+
+
+@lru_cache
+def get_engine() -> Engine:
+    return create_engine(database_url(), pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+@lru_cache
+def get_session_factory() -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(), expire_on_commit=False)
+
+
+def session_scope() -> Iterator[Session]:
+    with get_session_factory()() as session:
+        yield session

@@ -1,0 +1,1 @@
+"""Pulse orchestration: the Dagster code location (assets, checks, schedules, sensors)."""

@@ -1,0 +1,86 @@
+"""Test session setup: a fresh PostgreSQL database per test session, dropped at the end.
+
+The server is the one DATABASE_URL points at (CI: 127.0.0.1:5432) or, when it is
+unset, Pulse's embedded PostgreSQL. Every Pulse component reads the database from
+the environment, so the session database is published through DATABASE_URL before
+any Pulse module builds an engine.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.support.databases import create_database, drop_database, server_url
+
+_created: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PULSE_TEST_DATABASE_URL"):
+        return  # already configured (pytest-xdist workers, nested runs)
+    base = server_url()
+    name = f"pulse_test_{uuid.uuid4().hex[:12]}"
+    test_url = create_database(base, name)
+    _created.append(test_url)
+    os.environ["PULSE_SERVER_URL"] = base
+    os.environ["PULSE_TEST_DATABASE_URL"] = test_url
+    os.environ["DATABASE_URL"] = test_url
+    os.environ["PULSE_ENV"] = "test"
+    os.environ.setdefault("JWT_SECRET", "pulse-test-secret-" + uuid.uuid4().hex)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for url in _created:
+        drop_database(os.environ["PULSE_SERVER_URL"], make_url(url).database or "")
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    return os.environ["PULSE_TEST_DATABASE_URL"]
+
+
+@pytest.fixture(scope="session")
+def migrated_database(database_url: str) -> str:
+    """The session database upgraded to the Alembic head (the way production gets its schema)."""
+    from alembic import command
+    from tests.support.databases import alembic_config
+
+    command.upgrade(alembic_config(), "head")
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def engine(migrated_database: str) -> Iterator[Engine]:
+    engine = create_engine(migrated_database)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def clean_tables(engine: Engine) -> Iterator[None]:
+    """Empties the service's tables before a test that needs a blank slate."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "truncate app.segment_override_audit, app.segment_overrides, "
+                "app.ranking_snapshots, app.external_ranking_data, app.activity_events, "
+                "app.users restart identity cascade"
+            )
+        )
+    yield
+
+
+@pytest.fixture
+def scratch_database() -> Iterator[str]:
+    """A brand-new empty database on the test server, for tests that need their own."""
+    base = os.environ["PULSE_SERVER_URL"]
+    name = f"pulse_test_{uuid.uuid4().hex[:12]}"
+    url = create_database(base, name)
+    yield url
+    drop_database(base, name)
