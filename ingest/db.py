@@ -1,4 +1,8 @@
-"""Engine, session factory and declarative Base for the tables the service writes."""
+"""Engines, session factories and the declarative Base for the tables the service writes.
+
+The API serves requests through the async engine; scripts, Alembic and probes use the
+synchronous one.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,12 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 from sqlalchemy import Engine, MetaData, create_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from ingest.database_url import database_url
@@ -40,3 +50,18 @@ def get_session_factory() -> sessionmaker[Session]:
 def session_scope() -> Iterator[Session]:
     with get_session_factory()() as session:
         yield session
+
+
+@lru_cache
+def get_async_engine() -> AsyncEngine:
+    """The engine of the request path (psycopg 3 in async mode).
+
+    The app's lifespan disposes it on shutdown; a disposed engine opens a fresh pool on
+    next use, so each event loop (one per test) gets connections of its own.
+    """
+    return create_async_engine(database_url(), pool_size=20, max_overflow=10)
+
+
+@lru_cache
+def get_async_session_factory() -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(bind=get_async_engine(), expire_on_commit=False)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
+import httpx
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
@@ -84,3 +85,35 @@ def scratch_database() -> Iterator[str]:
     url = create_database(base, name)
     yield url
     drop_database(base, name)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def client(migrated_database: str) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app on the session database, its lifespan entered (as uvicorn would)."""
+    from ingest.main import app
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://pulse") as client:
+            yield client
+
+
+@pytest.fixture
+def user_headers() -> Callable[[int], dict[str, str]]:
+    """`user_headers(42)`: headers with a valid player token for user 42."""
+    from tests.support.auth import user_headers
+
+    return user_headers
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    """Headers with a valid admin token."""
+    from tests.support.auth import admin_headers
+
+    return admin_headers()
