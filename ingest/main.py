@@ -6,15 +6,38 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
-from ingest.api.routes import health
+from ingest.api.errors import validation_error_handler
+from ingest.api.limits import BodySizeLimitMiddleware
+from ingest.api.routes import (
+    activity,
+    console,
+    external_ranking,
+    health,
+    metrics,
+    segments,
+    user_segments,
+    users,
+)
+from ingest.config import get_settings
 from ingest.db import get_async_engine
+from ingest.events.group_commit import GroupCommitWriter
+from ingest.observability.requests import RequestObservabilityMiddleware, configure_access_log
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
-    await get_async_engine().dispose()
+    configure_access_log(get_settings().log_level)
+    writer = GroupCommitWriter(get_async_engine)
+    app.state.event_writer = writer
+    await writer.start()
+    try:
+        yield
+    finally:
+        # Queued events are committed before the pool closes.
+        await writer.stop()
+        await get_async_engine().dispose()
 
 
 app = FastAPI(
@@ -23,4 +46,15 @@ app = FastAPI(
     version="0.1.0",
     lifespan=lifespan,
 )
+app.add_exception_handler(RequestValidationError, validation_error_handler)
+app.add_middleware(BodySizeLimitMiddleware)
+# Added last, so it is outermost: it also logs and counts the 413s above.
+app.add_middleware(RequestObservabilityMiddleware)
 app.include_router(health.router)
+app.include_router(metrics.router)
+app.include_router(activity.router)
+app.include_router(users.router)
+app.include_router(external_ranking.router)
+app.include_router(segments.router)
+app.include_router(user_segments.router)
+app.include_router(console.router)

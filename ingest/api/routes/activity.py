@@ -1,0 +1,116 @@
+"""Players' activity events: `/api/activity/record` and `/api/activity/batch`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+
+from ingest.api.deps import CurrentUserId
+from ingest.db import get_async_engine
+from ingest.events.group_commit import GroupCommitWriter, WriterStopped
+from ingest.events.store import EventRow, insert_events
+from ingest.observability.metrics import count_event
+from ingest.schemas.activity import (
+    ActivityBatchCreate,
+    ActivityEventCreate,
+    BatchReceipt,
+    EventReceipt,
+    serialized_metadata,
+)
+from ingest.schemas.instants import utc_now
+
+router = APIRouter(prefix="/api/activity", tags=["activity"])
+
+CONFLICT_HINT = "make a new UUID for each event and reuse it only to retry that same event"
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing, malformed, wrongly signed or expired token"},
+    409: {"description": "An event_id is already stored for another user"},
+    413: {"description": "Body larger than 1 MiB"},
+    422: {"description": "Invalid body; `detail` names each bad field"},
+    503: {"description": "Storage unavailable; retry with the same event_id"},
+}
+
+
+def _row(event: ActivityEventCreate, user_id: int) -> EventRow:
+    return EventRow(
+        event_id=event.event_id or uuid.uuid4(),
+        user_id=user_id,
+        event_type=event.event_type,
+        occurred_at=event.occurred_at or utc_now(),
+        play_duration_seconds=event.play_duration_seconds,
+        metadata_json=serialized_metadata(event.metadata),
+    )
+
+
+def _unavailable() -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        detail="events cannot be stored right now; retry later with the same event_id",
+    )
+
+
+@router.post(
+    "/record",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=EventReceipt,
+    responses=ERROR_RESPONSES,
+    summary="Record one activity event of the token's user (stored once per event_id)",
+)
+async def record_event(
+    event: ActivityEventCreate, user_id: CurrentUserId, request: Request
+) -> EventReceipt:
+    row = _row(event, user_id)
+    writer: GroupCommitWriter = request.app.state.event_writer
+    try:
+        outcome = await writer.write(row)
+    except WriterStopped as error:
+        raise _unavailable() from error
+    if outcome == "conflict":
+        count_event(row.event_type, "rejected")
+        raise HTTPException(
+            status_code=status.HTTP_409_CONFLICT,
+            detail=f"event_id {row.event_id} is already stored for another user; " + CONFLICT_HINT,
+        )
+    count_event(row.event_type, outcome)
+    return EventReceipt(event_id=row.event_id, status=outcome)
+
+
+@router.post(
+    "/batch",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=BatchReceipt,
+    responses=ERROR_RESPONSES,
+    summary="Record 1..500 events at once; all stored or none",
+)
+async def record_batch(batch: ActivityBatchCreate, user_id: CurrentUserId) -> BatchReceipt:
+    rows = [_row(event, user_id) for event in batch.events]
+    async with get_async_engine().connect() as connection:
+        transaction = await connection.begin()
+        outcomes = await insert_events(connection, rows)
+        conflicts = [index for index, outcome in enumerate(outcomes) if outcome == "conflict"]
+        if conflicts:
+            await transaction.rollback()
+            for row in rows:
+                count_event(row.event_type, "rejected")
+            raise HTTPException(
+                status_code=status.HTTP_409_CONFLICT,
+                detail={
+                    "message": f"{len(conflicts)} event_id(s) are already stored for another "
+                    f"user; nothing of this batch was stored; {CONFLICT_HINT}",
+                    "conflicts": [
+                        {"index": index, "event_id": str(rows[index].event_id)}
+                        for index in conflicts
+                    ],
+                },
+            )
+        await transaction.commit()
+
+    results = []
+    for row, outcome in zip(rows, outcomes, strict=True):
+        count_event(row.event_type, outcome)
+        results.append(EventReceipt(event_id=row.event_id, status=outcome))  # type: ignore[arg-type]
+    accepted = sum(1 for outcome in outcomes if outcome == "accepted")
+    return BatchReceipt(accepted=accepted, duplicates=len(rows) - accepted, results=results)

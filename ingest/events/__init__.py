@@ -1,0 +1,1 @@
+"""Storing activity events exactly once per event_id."""
