@@ -1,0 +1,205 @@
+"""Admin API for one player's segment: explanation, overrides and history."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, status
+from sqlalchemy import Row
+
+from ingest.api.deps import AdminDep, SessionDep
+from ingest.segments import overrides, reads
+from ingest.segments.explain import PublishedFeatures, explain
+from ingest.segments.published import reading_published
+from ingest.segments.schemas import (
+    MembershipPeriod,
+    OverrideEvent,
+    OverrideInfo,
+    OverrideRequest,
+    UserSegment,
+    UserSegmentHistory,
+)
+from ingest.segments.thresholds import current_thresholds
+from ingest.segments.timestamps import as_utc
+
+router = APIRouter(prefix="/admin/api/users", tags=["admin: segments"])
+
+UserIdPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="The player's id.")]
+UNKNOWN_USER: dict[int | str, dict[str, Any]] = {404: {"description": "No such user"}}
+NOT_PUBLISHED: dict[int | str, dict[str, Any]] = {
+    503: {"description": "Segments have not been published yet"}
+}
+
+
+def _unknown_user(user_id: int) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"user {user_id} does not exist")
+
+
+def _override(row: Row[Any]) -> OverrideInfo | None:
+    if row.override_segment is None:
+        return None
+    return OverrideInfo(
+        segment=row.override_segment,
+        reason=row.override_reason,
+        expires_at=as_utc(row.override_expires_at),
+        created_by=row.override_created_by,
+        created_at=as_utc(row.override_created_at),  # type: ignore[arg-type]
+    )
+
+
+def _override_info(record: overrides.OverrideRecord) -> OverrideInfo:
+    return OverrideInfo(
+        segment=record.segment,
+        reason=record.reason,
+        expires_at=as_utc(record.expires_at),
+        created_by=record.created_by,
+        created_at=record.created_at,
+    )
+
+
+def _pending(row: Row[Any], override: OverrideInfo | None) -> str | None:
+    """What the next pipeline run will change, when the live answer runs ahead of it."""
+    if override is not None and (row.rule != "override" or row.segment != override.segment):
+        return "override set after the last pipeline run; the next run publishes it"
+    if override is None and row.rule == "override":
+        return (
+            "override cleared or expired after the last pipeline run; "
+            "the next run recomputes the segment from the rules"
+        )
+    if not row.is_published:
+        return "the user joined after the last pipeline run; the next run segments them"
+    return None
+
+
+def _activity(row: Row[Any]) -> dict[str, Any] | None:
+    if not row.has_activity:
+        return None
+    return {
+        column: as_utc(value) if hasattr(value, "tzinfo") else value
+        for column in reads.ACTIVITY_COLUMNS
+        for value in [getattr(row, f"activity_{column}")]
+    }
+
+
+def user_segment_view(row: Row[Any]) -> UserSegment:
+    override = _override(row)
+    features = (
+        PublishedFeatures(
+            deposit_30d=row.deposit_30d,
+            last_active_at=as_utc(row.last_active_at),
+            created_at=as_utc(row.created_at),
+            as_of=as_utc(row.as_of),  # type: ignore[arg-type]
+        )
+        if row.is_published
+        else None
+    )
+    live_rule = "override" if override is not None else row.rule
+    if override is None and row.rule == "override":
+        live_rule = None  # unknown until the pipeline recomputes it from the rules
+    return UserSegment(
+        user_id=row.user_id,
+        segment=override.segment if override is not None else row.segment,
+        rule=live_rule,
+        is_override=override is not None,
+        override=override,
+        published_segment=row.segment,
+        published_rule=row.rule,
+        pending=_pending(row, override),
+        as_of=as_utc(row.as_of),
+        computed_at=as_utc(row.computed_at),
+        features=explain(live_rule, features, current_thresholds()),
+        activity=_activity(row),
+    )
+
+
+@router.get(
+    "/{user_id}/segment",
+    response_model=UserSegment,
+    summary="A player's segment, why (features vs thresholds), and their activity",
+    responses={**UNKNOWN_USER, **NOT_PUBLISHED},
+)
+async def get_user_segment(
+    user_id: UserIdPath, session: SessionDep, admin: AdminDep
+) -> UserSegment:
+    with reading_published():
+        row = await reads.user_segment(session, user_id)
+    if row is None:
+        raise _unknown_user(user_id)
+    return user_segment_view(row)
+
+
+@router.put(
+    "/{user_id}/segment",
+    response_model=OverrideInfo,
+    summary="Override a player's segment (audited); the next pipeline run honours it",
+    responses={**UNKNOWN_USER, 422: {"description": "Bad segment, blank reason or past expiry"}},
+)
+async def put_user_segment(
+    user_id: UserIdPath, body: OverrideRequest, session: SessionDep, admin: AdminDep
+) -> OverrideInfo:
+    try:
+        record = await overrides.set_override(
+            session, user_id, body.segment, body.reason, body.expires_at, admin.subject
+        )
+    except overrides.UnknownUser as error:
+        raise _unknown_user(user_id) from error
+    return _override_info(record)
+
+
+@router.delete(
+    "/{user_id}/segment/override",
+    response_model=OverrideInfo,
+    summary="Clear a player's segment override (audited); returns the cleared override",
+    responses={404: {"description": "No such user, or the user has no override"}},
+)
+async def delete_user_segment_override(
+    user_id: UserIdPath, session: SessionDep, admin: AdminDep
+) -> OverrideInfo:
+    try:
+        record = await overrides.clear_override(session, user_id, admin.subject)
+    except overrides.UnknownUser as error:
+        raise _unknown_user(user_id) from error
+    except overrides.NoOverride as error:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail=f"user {user_id} has no segment override"
+        ) from error
+    return _override_info(record)
+
+
+@router.get(
+    "/{user_id}/segment/history",
+    response_model=UserSegmentHistory,
+    summary="A player's segment membership periods and override events",
+    responses={**UNKNOWN_USER, **NOT_PUBLISHED},
+)
+async def get_user_segment_history(
+    user_id: UserIdPath, session: SessionDep, admin: AdminDep
+) -> UserSegmentHistory:
+    if not await reads.user_exists(session, user_id):
+        raise _unknown_user(user_id)
+    with reading_published():
+        periods = await reads.membership_periods(session, user_id)
+    events = await reads.override_events(session, user_id)
+    return UserSegmentHistory(
+        user_id=user_id,
+        periods=[
+            MembershipPeriod(
+                segment=period.segment,
+                rule=period.rule,
+                valid_from=as_utc(period.valid_from),  # type: ignore[arg-type]
+                valid_to=as_utc(period.valid_to),
+            )
+            for period in periods
+        ],
+        override_events=[
+            OverrideEvent(
+                action=event.action,
+                segment=event.segment,
+                reason=event.reason,
+                expires_at=as_utc(event.expires_at),
+                actor=event.actor,
+                at=as_utc(event.at),  # type: ignore[arg-type]
+            )
+            for event in events
+        ],
+    )
