@@ -1,0 +1,31 @@
+{#- The run's reference time as a Python datetime in UTC: var pulse__as_of, or the
+    run's start. A moment after the run's start is refused: its data does not exist yet. -#}
+{% macro pulse_as_of_datetime() %}
+    {%- set configured = var('pulse__as_of', none) -%}
+    {%- if configured is none or (configured | string | trim) == '' -%}
+        {{ return(run_started_at.astimezone(modules.pytz.utc)) }}
+    {%- endif -%}
+    {%- set text = configured | string | trim | replace('Z', '+00:00') -%}
+    {%- set parsed = modules.datetime.datetime.fromisoformat(text) -%}
+    {%- if parsed.tzinfo is none -%}
+        {%- set parsed = modules.pytz.utc.localize(parsed) -%}
+    {%- endif -%}
+    {%- set parsed = parsed.astimezone(modules.pytz.utc) -%}
+    {%- if parsed > run_started_at.astimezone(modules.pytz.utc) -%}
+        {{ exceptions.raise_compiler_error(
+            "pulse__as_of " ~ parsed.isoformat() ~ " is after the run's start "
+            ~ run_started_at.isoformat() ~ ": segments can only be evaluated at a moment that has happened"
+        ) }}
+    {%- endif -%}
+    {{ return(parsed) }}
+{% endmacro %}
+
+{#- The run's reference time as a SQL timestamp-with-time-zone literal. -#}
+{% macro pulse_as_of() -%}
+    cast('{{ pulse_as_of_datetime().strftime("%Y-%m-%d %H:%M:%S.%f") }}+00:00' as {{ pulse_type_timestamptz() }})
+{%- endmacro %}
+
+{#- When the run started, as a SQL timestamp-with-time-zone literal. -#}
+{% macro pulse_run_started_at() -%}
+    cast('{{ run_started_at.astimezone(modules.pytz.utc).strftime("%Y-%m-%d %H:%M:%S.%f") }}+00:00' as {{ pulse_type_timestamptz() }})
+{%- endmacro %}

@@ -1,0 +1,329 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='user_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['user_id'], 'unique': true},
+            {'columns': ['updated_at']},
+            {'columns': ['valid_until']},
+        ],
+    )
+}}
+
+{#- Every value is evaluated at the run's as_of; see docs/decisions/incremental-user-activity.md
+    for why an incremental run equals a full refresh at the same as_of. -#}
+{%- set as_of = pulse_as_of() -%}
+{%- set window_days = var('pulse__vip_window_days') -%}
+{%- set deposit_window_starts_at = dbt.dateadd('day', -1 * window_days, as_of) -%}
+{%- set play_event_types = "'roulette_play', 'dice_play', 'lottery_play', 'play_duration'" -%}
+
+with
+
+users as (
+
+    select * from {{ ref('stg_app__users') }}
+
+),
+
+activity_events as (
+
+    select * from {{ ref('stg_app__activity_events') }}
+
+),
+
+deposit_increments as (
+
+    select * from {{ ref('int_ranking_snapshots_incremented') }}
+
+),
+
+{% if is_incremental() %}
+
+previous_watermark as (
+
+    -- data received after this moment has not been seen by an earlier run
+    select
+        {{ dbt.dateadd(
+            'minute',
+            -1 * var('pulse__late_arrival_minutes'),
+            'max(previous_activity.updated_at)',
+        ) }} as received_after
+
+    from {{ this }} as previous_activity
+
+),
+
+changed_users as (
+
+    -- users the model has not seen, and users whose row in app.users changed
+    select all_users.user_id
+    from {{ ref('stg_app__users') }} as all_users
+    left join {{ this }} as previous_activity
+        on all_users.user_id = previous_activity.user_id
+    where
+        previous_activity.user_id is null
+        or all_users.updated_at > (select received_after from previous_watermark)
+
+),
+
+received_activity_events as (
+
+    select activity_events.user_id
+    from {{ ref('stg_app__activity_events') }} as activity_events
+    where activity_events.received_at > (select received_after from previous_watermark)
+
+),
+
+received_ranking_snapshots as (
+
+    select ranking_snapshots.user_id
+    from {{ ref('stg_app__ranking_snapshots') }} as ranking_snapshots
+    where ranking_snapshots.received_at > (select received_after from previous_watermark)
+
+),
+
+expired_rows as (
+
+    -- rows whose values change with time alone (an increment leaves the window, a
+    -- dated-ahead event becomes visible), or that were computed for a later as_of
+    select previous_activity.user_id
+    from {{ this }} as previous_activity
+    where
+        previous_activity.valid_until <= {{ as_of }}
+        or previous_activity.updated_at > {{ as_of }}
+
+),
+
+users_to_refresh as (
+
+    select user_id from changed_users
+    union
+    select user_id from received_activity_events
+    union
+    select user_id from received_ranking_snapshots
+    union
+    select user_id from expired_rows
+
+),
+
+{% endif %}
+
+scoped_users as (
+
+    select * from users
+    {% if is_incremental() %}
+        where {{ pulse_in_user_ids('users.user_id', 'select user_id from users_to_refresh') }}
+    {% endif %}
+
+),
+
+scoped_activity_events as (
+
+    select * from activity_events
+    {% if is_incremental() %}
+        where {{ pulse_in_user_ids('activity_events.user_id', 'select user_id from users_to_refresh') }}
+    {% endif %}
+
+),
+
+scoped_deposit_increments as (
+
+    select * from deposit_increments
+    {% if is_incremental() %}
+        where {{ pulse_in_user_ids('deposit_increments.user_id', 'select user_id from users_to_refresh') }}
+    {% endif %}
+
+),
+
+event_facts as (
+
+    select
+        scoped_activity_events.user_id,
+        sum(
+            case
+                when scoped_activity_events.occurred_at <= {{ as_of }}
+                    and scoped_activity_events.event_type = 'roulette_play' then 1
+                else 0
+            end
+        ) as roulette_plays,
+        sum(
+            case
+                when scoped_activity_events.occurred_at <= {{ as_of }}
+                    and scoped_activity_events.event_type = 'dice_play' then 1
+                else 0
+            end
+        ) as dice_plays,
+        sum(
+            case
+                when scoped_activity_events.occurred_at <= {{ as_of }}
+                    and scoped_activity_events.event_type = 'lottery_play' then 1
+                else 0
+            end
+        ) as lottery_plays,
+        sum(
+            case
+                when scoped_activity_events.occurred_at <= {{ as_of }}
+                    then coalesce(scoped_activity_events.play_duration_seconds, 0)
+                else 0
+            end
+        ) as total_play_duration,
+        max(
+            case
+                when scoped_activity_events.occurred_at <= {{ as_of }}
+                    and scoped_activity_events.event_type = 'bonus_used'
+                    then scoped_activity_events.occurred_at
+            end
+        ) as last_bonus_used_at,
+        max(
+            case
+                when scoped_activity_events.occurred_at <= {{ as_of }}
+                    and scoped_activity_events.event_type = 'login'
+                    then scoped_activity_events.occurred_at
+            end
+        ) as last_login_event_at,
+        max(
+            case
+                when scoped_activity_events.occurred_at <= {{ as_of }}
+                    and scoped_activity_events.event_type in ({{ play_event_types }})
+                    then scoped_activity_events.occurred_at
+            end
+        ) as last_play_at,
+        max(
+            case
+                when scoped_activity_events.occurred_at <= {{ as_of }}
+                    then scoped_activity_events.occurred_at
+            end
+        ) as last_event_at,
+        min(
+            case
+                when scoped_activity_events.occurred_at > {{ as_of }}
+                    then scoped_activity_events.occurred_at
+            end
+        ) as next_event_at,
+        max(scoped_activity_events.received_at) as events_received_at
+
+    from scoped_activity_events
+    group by scoped_activity_events.user_id
+
+),
+
+deposit_facts as (
+
+    select
+        scoped_deposit_increments.user_id,
+        max(
+            case
+                when scoped_deposit_increments.updated_at <= {{ as_of }}
+                    and scoped_deposit_increments.deposit_increment > 0
+                    then scoped_deposit_increments.updated_at
+            end
+        ) as last_charge_at,
+        sum(
+            case
+                when scoped_deposit_increments.updated_at <= {{ as_of }}
+                    and scoped_deposit_increments.updated_at > {{ deposit_window_starts_at }}
+                    then scoped_deposit_increments.deposit_increment
+                else 0
+            end
+        ) as deposit_30d,
+        -- the moments an increment left the window (before as_of) or will leave it
+        max(
+            case
+                when scoped_deposit_increments.updated_at <= {{ deposit_window_starts_at }}
+                    and scoped_deposit_increments.deposit_increment > 0
+                    then {{ dbt.dateadd('day', window_days, 'scoped_deposit_increments.updated_at') }}
+            end
+        ) as last_window_exit_at,
+        min(
+            case
+                when scoped_deposit_increments.updated_at <= {{ as_of }}
+                    and scoped_deposit_increments.updated_at > {{ deposit_window_starts_at }}
+                    and scoped_deposit_increments.deposit_increment > 0
+                    then {{ dbt.dateadd('day', window_days, 'scoped_deposit_increments.updated_at') }}
+            end
+        ) as next_window_exit_at,
+        min(
+            case
+                when scoped_deposit_increments.updated_at > {{ as_of }}
+                    and scoped_deposit_increments.deposit_increment > 0
+                    then scoped_deposit_increments.updated_at
+            end
+        ) as next_charge_at,
+        max(scoped_deposit_increments.received_at) as snapshots_received_at
+
+    from scoped_deposit_increments
+    group by scoped_deposit_increments.user_id
+
+),
+
+joined as (
+
+    select
+        scoped_users.user_id,
+        scoped_users.created_at,
+        scoped_users.updated_at as user_updated_at,
+        case
+            when scoped_users.last_login_at <= {{ as_of }} then scoped_users.last_login_at
+        end as user_last_login_at,
+        case
+            when scoped_users.last_login_at > {{ as_of }} then scoped_users.last_login_at
+        end as user_next_login_at,
+        event_facts.roulette_plays,
+        event_facts.dice_plays,
+        event_facts.lottery_plays,
+        event_facts.total_play_duration,
+        event_facts.last_bonus_used_at,
+        event_facts.last_login_event_at,
+        event_facts.last_play_at,
+        event_facts.last_event_at,
+        event_facts.next_event_at,
+        event_facts.events_received_at,
+        deposit_facts.last_charge_at,
+        deposit_facts.deposit_30d,
+        deposit_facts.last_window_exit_at,
+        deposit_facts.next_window_exit_at,
+        deposit_facts.next_charge_at,
+        deposit_facts.snapshots_received_at
+
+    from scoped_users
+    left join event_facts
+        on scoped_users.user_id = event_facts.user_id
+    left join deposit_facts
+        on scoped_users.user_id = deposit_facts.user_id
+
+),
+
+user_activity as (
+
+    select
+        user_id,
+        cast(coalesce(roulette_plays, 0) as {{ dbt.type_bigint() }}) as roulette_plays,
+        cast(coalesce(dice_plays, 0) as {{ dbt.type_bigint() }}) as dice_plays,
+        cast(coalesce(lottery_plays, 0) as {{ dbt.type_bigint() }}) as lottery_plays,
+        cast(coalesce(total_play_duration, 0) as {{ dbt.type_bigint() }}) as total_play_duration,
+        last_bonus_used_at,
+        greatest(user_last_login_at, last_login_event_at) as last_login_at,
+        last_play_at,
+        last_charge_at,
+        cast(coalesce(deposit_30d, 0) as {{ dbt.type_numeric() }}) as deposit_30d,
+        greatest(created_at, user_last_login_at, last_event_at, last_charge_at) as last_active_at,
+        -- when the row's inputs last changed: new data arrived, or time moved a value
+        greatest(
+            user_updated_at,
+            events_received_at,
+            snapshots_received_at,
+            user_last_login_at,
+            last_event_at,
+            last_charge_at,
+            last_window_exit_at
+        ) as updated_at,
+        -- when time alone will next change a value (null: never without new data)
+        least(user_next_login_at, next_event_at, next_charge_at, next_window_exit_at) as valid_until
+
+    from joined
+
+)
+
+select * from user_activity

@@ -1,0 +1,66 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='change_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['change_id'], 'unique': true},
+            {'columns': ['changed_at', 'change_id']},
+            {'columns': ['user_id']},
+        ],
+    )
+}}
+
+{#- One row per segment transition, read from the membership history: a version
+    whose segment differs from the version it closed (or a user's first version). -#}
+
+with
+
+segment_versions as (
+
+    select * from {{ ref('user_segment_history') }}
+
+),
+
+closed_segment_versions as (
+
+    select * from {{ ref('user_segment_history') }}
+    where dbt_valid_to is not null
+
+),
+
+new_segment_versions as (
+
+    select * from segment_versions
+    {% if is_incremental() %}
+        where segment_versions.dbt_valid_from > (
+            select max(previous_changes.changed_at) from {{ this }} as previous_changes
+        )
+        or not exists (select 1 from {{ this }})
+    {% endif %}
+
+),
+
+transitions as (
+
+    select
+        new_segment_versions.dbt_scd_id as change_id,
+        new_segment_versions.user_id,
+        closed_segment_versions.segment as from_segment,
+        new_segment_versions.segment as to_segment,
+        new_segment_versions.dbt_valid_from as changed_at,
+        new_segment_versions.as_of
+
+    from new_segment_versions
+    left join closed_segment_versions
+        on
+            new_segment_versions.user_id = closed_segment_versions.user_id
+            and new_segment_versions.dbt_valid_from = closed_segment_versions.dbt_valid_to
+    where
+        closed_segment_versions.user_id is null
+        or closed_segment_versions.segment <> new_segment_versions.segment
+
+)
+
+select * from transitions

@@ -1,0 +1,24 @@
+-- A charge after the run's as_of cannot have been seen at as_of.
+with
+
+user_activity as (
+
+    select * from {{ ref('user_activity') }}
+
+),
+
+user_segment as (
+
+    select * from {{ ref('user_segment') }}
+
+)
+
+select
+    user_activity.user_id,
+    user_activity.last_charge_at,
+    user_segment.as_of
+
+from user_activity
+inner join user_segment
+    on user_activity.user_id = user_segment.user_id
+where user_activity.last_charge_at > user_segment.as_of

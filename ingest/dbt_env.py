@@ -1,0 +1,37 @@
+"""The environment dbt runs in: the same database as the rest of Pulse.
+
+`dbt_project/profiles.yml` reads its connection from `PULSE_DB_*` variables; this
+module fills them from Pulse's settings (`DATABASE_URL`, or the embedded
+PostgreSQL when it is unset), so one setting configures the API, Alembic and dbt.
+"""
+
+from __future__ import annotations
+
+from ingest.config import PROJECT_ROOT
+from ingest.database_url import libpq_params
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+def dbt_environment() -> dict[str, str]:
+    """Variables to add to the environment of any dbt invocation.
+
+    Returns the connection (`PULSE_DB_HOST`, `PULSE_DB_PORT`, `PULSE_DB_USER`,
+    `PULSE_DB_PASSWORD`, `PULSE_DB_NAME`), `DBT_PROFILES_DIR` and
+    `DBT_PROJECT_DIR`. Use it everywhere dbt runs, e.g.
+    `subprocess.run([...], env={**os.environ, **dbt_environment()})`, or
+    `os.environ.update(dbt_environment())` before building a Dagster
+    `DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR))`.
+    Resolving the connection starts the embedded PostgreSQL when `DATABASE_URL`
+    is unset.
+    """
+    params = libpq_params()
+    return {
+        "PULSE_DB_HOST": params["host"],
+        "PULSE_DB_PORT": params["port"],
+        "PULSE_DB_USER": params["user"],
+        "PULSE_DB_PASSWORD": params["password"],
+        "PULSE_DB_NAME": params["dbname"],
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+    }
