@@ -1,0 +1,78 @@
+"""The dbt models, snapshot and tests as Dagster assets and asset checks.
+
+Every dbt test (model and source tests) becomes an asset check. Checks block:
+the asset runs `dbt build`, which runs each model's tests right after the model
+and skips everything downstream of a failed test, so a failing check on, say,
+`user_activity` leaves the published `user_segment` as it was and fails the run.
+"""
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from dagster import AssetExecutionContext, Config, Failure
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    build_dbt_asset_selection,
+    dbt_assets,
+)
+
+from orchestration.dbt_args import dbt_build_args
+from orchestration.dbt_failures import failure_summary
+from orchestration.project import applied_dbt_environment, pulse_dbt_project
+from orchestration.resources import PulseDatabase
+
+# Held for the whole dbt build, so no two refreshes write the published tables at once.
+REFRESH_LOCK = "segment refresh"
+
+
+class PulseDbtTranslator(DagsterDbtTranslator):
+    """Groups dbt nodes by their folder (staging, intermediate, marts, snapshots)."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        return f"dbt_{fqn[1]}" if len(fqn) > 2 else "dbt"
+
+
+class DbtRefreshConfig(Config):
+    """Run configuration of a refresh (set in the launchpad, by schedules and the script)."""
+
+    full_refresh: bool = False
+    # ISO-8601 time the segments are evaluated at; unset: the run's start.
+    as_of: str | None = None
+
+
+pulse_translator = PulseDbtTranslator(
+    settings=DagsterDbtTranslatorSettings(
+        enable_asset_checks=True, enable_source_tests_as_checks=True
+    )
+)
+
+
+@dbt_assets(
+    manifest=pulse_dbt_project.manifest_path,
+    project=pulse_dbt_project,
+    dagster_dbt_translator=pulse_translator,
+    name="pulse_dbt_models",
+)
+def pulse_dbt_models(
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    database: PulseDatabase,
+    config: DbtRefreshConfig,
+) -> Iterator[Any]:
+    args = dbt_build_args(full_refresh=config.full_refresh, as_of=config.as_of)
+    with database.exclusive(REFRESH_LOCK):
+        with applied_dbt_environment():
+            invocation = dbt.cli(args, context=context, raise_on_error=False)
+        yield from invocation.stream()
+    if not invocation.is_successful():
+        # dbt skipped everything downstream of the failure: nothing after it was published.
+        raise Failure(description=failure_summary(invocation.get_artifact("run_results.json")))
+
+
+# Everything dbt builds except the membership snapshot (that one belongs to the daily run).
+dbt_without_snapshot = build_dbt_asset_selection(
+    [pulse_dbt_models], dbt_select="fqn:*", dbt_exclude="resource_type:snapshot"
+)

@@ -1,0 +1,61 @@
+"""Resources: the dbt CLI (key `dbt`) and Pulse's PostgreSQL database (key `database`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dagster import ConfigurableResource, Failure
+from dagster_dbt import DbtCliResource
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.pool import NullPool
+
+from ingest.database_url import database_url
+from orchestration.project import DBT_EXECUTABLE, pulse_dbt_project
+
+
+class PulseDatabase(ConfigurableResource):
+    """Pulse's PostgreSQL (DATABASE_URL or the embedded server) for checks and observations."""
+
+    def engine(self) -> Engine:
+        return create_engine(database_url(), poolclass=NullPool)
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        engine = self.engine()
+        try:
+            with engine.connect() as connection:
+                yield connection
+        finally:
+            engine.dispose()
+
+    @contextmanager
+    def exclusive(self, lock_name: str) -> Iterator[None]:
+        """Hold a PostgreSQL advisory lock named `lock_name`, or fail at once if someone has it.
+
+        Refreshes take this lock so two of them never write the same tables at the same
+        time, whichever way they were started (schedule, UI, script).
+        """
+        with self.connect() as connection:
+            acquired: bool = connection.execute(
+                text("select pg_try_advisory_lock(hashtext(:name))"), {"name": lock_name}
+            ).scalar_one()
+            if not acquired:
+                raise Failure(
+                    description=f"another {lock_name} is running; this one did not start "
+                    "(it would overlap). Try again when the other run has finished."
+                )
+            try:
+                yield
+            finally:
+                connection.execute(
+                    text("select pg_advisory_unlock(hashtext(:name))"), {"name": lock_name}
+                )
+                connection.commit()
+
+
+def pulse_resources() -> dict[str, object]:
+    return {
+        "dbt": DbtCliResource(project_dir=pulse_dbt_project, dbt_executable=str(DBT_EXECUTABLE)),
+        "database": PulseDatabase(),
+    }

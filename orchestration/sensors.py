@@ -1,0 +1,90 @@
+"""Alerting sensors: failed runs, and failed asset checks (which may not fail a run).
+
+Both log one structured line per alert and POST to ALERT_WEBHOOK_URL when it is set
+(see `orchestration/alerts.py`). A failed check gets its own sensor because a
+run-failure sensor never fires for a non-blocking check that fails in a run that
+otherwise succeeds (a stale feed, a warning test).
+"""
+
+from __future__ import annotations
+
+from dagster import (
+    AssetCheckEvaluation,
+    DagsterEventType,
+    DefaultSensorStatus,
+    EventRecordsFilter,
+    RunFailureSensorContext,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SkipReason,
+    run_failure_sensor,
+    sensor,
+)
+
+from orchestration.alerts import send_alert
+from orchestration.config import OrchestrationSettings
+
+# How many check evaluations one sensor tick reads at most (the rest wait for the next tick).
+CHECK_EVENTS_PER_TICK = 200
+
+
+def build_alert_sensors(settings: OrchestrationSettings) -> list[SensorDefinition]:
+    @run_failure_sensor(
+        name="run_failure_alert",
+        description="Alerts (log line + webhook) when any Pulse run fails.",
+        default_status=DefaultSensorStatus.RUNNING,
+    )
+    def run_failure_alert(context: RunFailureSensorContext) -> None:
+        run = context.dagster_run
+        error = context.failure_event.message or "run failed"
+        send_alert(
+            "run_failure",
+            f"run of {run.job_name} failed",
+            {"job": run.job_name, "run_id": run.run_id, "error": error.splitlines()[0]},
+            webhook_url=settings.alert_webhook_url,
+            attempts=settings.alert_webhook_attempts,
+        )
+
+    @sensor(
+        name="check_failure_alert",
+        description="Alerts (log line + webhook) for every failed asset check evaluation.",
+        minimum_interval_seconds=60,
+        default_status=DefaultSensorStatus.RUNNING,
+    )
+    def check_failure_alert(context: SensorEvaluationContext) -> SkipReason | None:
+        after = int(context.cursor) if context.cursor else None
+        records = context.instance.get_event_records(
+            EventRecordsFilter(
+                event_type=DagsterEventType.ASSET_CHECK_EVALUATION, after_cursor=after
+            ),
+            limit=CHECK_EVENTS_PER_TICK,
+            ascending=True,
+        )
+        failures = 0
+        for record in records:
+            event = record.event_log_entry.dagster_event
+            evaluation = event.event_specific_data if event else None
+            if not isinstance(evaluation, AssetCheckEvaluation) or evaluation.passed:
+                continue
+            failures += 1
+            description = evaluation.description or "no description"
+            send_alert(
+                "check_failure",
+                f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed",
+                {
+                    "check": evaluation.check_name,
+                    "asset": evaluation.asset_key.to_user_string(),
+                    "severity": evaluation.severity.value,
+                    "run_id": record.event_log_entry.run_id,
+                    "description": description.splitlines()[0],
+                },
+                webhook_url=settings.alert_webhook_url,
+                attempts=settings.alert_webhook_attempts,
+            )
+        if records:
+            context.update_cursor(str(records[-1].storage_id))
+        if failures == 0:
+            return SkipReason(f"no failed checks among {len(records)} new evaluations")
+        return None
+
+    return [run_failure_alert, check_failure_alert]

@@ -1,0 +1,277 @@
+"""Refresh Pulse's user segments through Dagster (the run is recorded and shows in the UI).
+
+    python scripts/segment_users.py                        # incremental refresh, publishes
+    python scripts/segment_users.py --full-refresh         # full rebuild + membership snapshot
+    python scripts/segment_users.py --as-of 2026-11-01T00:00:00Z   # evaluate at that time
+    python scripts/segment_users.py --dry-run              # build into dryrun_*, publish nothing,
+                                                           # print the transition matrix
+    python scripts/segment_users.py --dry-run --json       # the same as JSON
+
+Needs only DATABASE_URL (unset: the embedded PostgreSQL). The Dagster instance is
+DAGSTER_HOME, or `<PULSE_HOME>/dagster` when it is unset. Progress goes to stderr;
+the result to stdout. Exit 0 on success, 1 with a one-line reason when the run
+fails, 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import threading
+import time
+import uuid
+import warnings
+from pathlib import Path
+from typing import Any
+
+# The repository root replaces this script's folder on the path: scripts/dbt.py would
+# otherwise shadow the dbt package that dagster-dbt imports.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+warnings.filterwarnings("ignore", module="dagster.*")
+warnings.filterwarnings("ignore", module="dagster_dbt.*")
+
+from orchestration.dbt_args import normalize_as_of  # noqa: E402
+from orchestration.instance import prepare_dagster_home  # noqa: E402
+from orchestration.project import prepare_manifest_if_stale  # noqa: E402
+
+# Dagster's own console logger would print every event; the progress lines replace it.
+QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="segment_users.py", description="Refresh Pulse's user segments through Dagster."
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="build into the dryrun_ schemas, publish nothing, print the transitions",
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--as-of", help="evaluate the segments at this ISO-8601 time (default: now)"
+    )
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every model from scratch and take the membership snapshot",
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.dry_run and arguments.full_refresh:
+        parser.error("--dry-run always builds from scratch; drop --full-refresh")
+    if arguments.as_of:
+        try:
+            arguments.as_of = normalize_as_of(arguments.as_of)
+        except ValueError as error:
+            parser.error(str(error))
+    return arguments
+
+
+class ProgressPrinter(threading.Thread):
+    """Prints one line per step, materialization and failed check while a run executes."""
+
+    def __init__(self, instance: Any, run_id: str) -> None:
+        super().__init__(daemon=True)
+        self.instance = instance
+        self.run_id = run_id
+        self.started = time.monotonic()
+        self.finished = threading.Event()
+        self.checks_passed = 0
+        self.cursor: str | None = None
+
+    def line(self, text: str) -> None:
+        print(f"[{time.monotonic() - self.started:6.1f}s] {text}", file=sys.stderr, flush=True)
+
+    def run(self) -> None:
+        while not self.finished.is_set():
+            self.drain()
+            self.finished.wait(0.5)
+        self.drain()
+
+    def drain(self) -> None:
+        from dagster import DagsterEventType
+
+        try:
+            connection = self.instance.get_records_for_run(self.run_id, cursor=self.cursor)
+        except Exception:  # the run row may not exist yet
+            return
+        self.cursor = connection.cursor
+        for record in connection.records:
+            event = record.event_log_entry.dagster_event
+            if event is None:
+                continue
+            kind = event.event_type
+            if kind == DagsterEventType.RUN_START:
+                self.line(f"run {self.run_id} started ({event.job_name})")
+            elif kind == DagsterEventType.ASSET_OBSERVATION:
+                observation = event.event_specific_data.asset_observation
+                rows = observation.metadata.get("dagster/row_count")
+                count = f" ({rows.value} rows)" if rows is not None else ""
+                self.line(f"observed {observation.asset_key.to_user_string()}{count}")
+            elif kind == DagsterEventType.ASSET_MATERIALIZATION:
+                key = event.event_specific_data.materialization.asset_key
+                self.line(f"built {key.to_user_string()}")
+            elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
+                evaluation = event.event_specific_data
+                if evaluation.passed:
+                    self.checks_passed += 1
+                else:
+                    self.line(
+                        f"check FAILED: {evaluation.check_name} on "
+                        f"{evaluation.asset_key.to_user_string()}"
+                    )
+            elif kind == DagsterEventType.STEP_START and event.step_key:
+                self.line(f"step {event.step_key} started")
+            elif kind == DagsterEventType.STEP_FAILURE:
+                self.line(f"step {event.step_key} FAILED")
+
+    def stop(self) -> None:
+        self.finished.set()
+        self.join()
+        self.line(f"{self.checks_passed} checks passed")
+
+
+def execute(job_name: str, run_config: dict[str, Any], tags: dict[str, str]) -> Any:
+    """Run a job of the code location in this process, recorded in the Pulse instance."""
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import defs
+
+    instance = DagsterInstance.get()
+    run_id = str(uuid.uuid4())
+    progress = ProgressPrinter(instance, run_id)
+    progress.start()
+    # dbt's own log lines are progress too, but stdout is reserved for the result (--json).
+    job = defs.resolve_job_def(job_name)
+    with contextlib.redirect_stdout(sys.stderr):
+        try:
+            result = job.execute_in_process(
+                run_config={**run_config, **QUIET_LOGGERS},
+                instance=instance,
+                raise_on_error=False,
+                run_id=run_id,
+                tags=tags,
+            )
+        finally:
+            progress.stop()
+    return result
+
+
+def root_cause(error: Any) -> str:
+    """The first line of the innermost error (Dagster wraps the one that matters)."""
+    while error.cause is not None:
+        error = error.cause
+    lines = (error.message or error.cls_name or "unknown error").strip().splitlines()
+    first = lines[0] if lines else "unknown error"
+    # Messages start with the exception's dotted class name; the reader needs the text.
+    return first.split(f"{error.cls_name}: ", 1)[-1]
+
+
+def failure_reason(result: Any) -> str:
+    """One line saying why a run failed and what that means for the published segments."""
+    from orchestration.checks import USER_SEGMENT_KEY
+
+    failed_checks = sorted(
+        {
+            evaluation.check_name
+            for evaluation in (
+                event.event_specific_data
+                for event in result.all_events
+                if event.event_type_value == "ASSET_CHECK_EVALUATION"
+            )
+            if not evaluation.passed
+        }
+    )
+    published = USER_SEGMENT_KEY in {
+        event.asset_key for event in result.all_events if event.is_step_materialization
+    }
+    step_errors = [
+        root_cause(event.event_specific_data.error)
+        for event in result.all_events
+        if event.is_step_failure and event.event_specific_data.error
+    ]
+    if failed_checks:
+        names = ", ".join(failed_checks[:5]) + (" ..." if len(failed_checks) > 5 else "")
+        cause = f"{len(failed_checks)} check(s) failed: {names}"
+    elif step_errors:
+        cause = step_errors[0]
+    else:
+        cause = "see the run in the Dagster UI"
+    outcome = "" if published else "; published user_segment left unchanged"
+    return f"segment refresh failed (run {result.run_id}): {cause}{outcome}"
+
+
+def published_summary() -> dict[str, Any]:
+    from sqlalchemy import create_engine, text
+
+    from ingest.database_url import database_url
+
+    engine = create_engine(database_url())
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "select segment, count(*) as users, max(as_of) as as_of "
+                "from analytics.user_segment group by segment order by segment"
+            )
+        ).all()
+    engine.dispose()
+    as_of = max((row.as_of for row in rows), default=None)
+    return {
+        "segments": {row.segment: int(row.users) for row in rows},
+        "as_of": as_of.isoformat() if as_of else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    home = prepare_dagster_home()
+    print(f"Dagster instance: {home}", file=sys.stderr, flush=True)
+    prepare_manifest_if_stale()
+    tags = {"pulse/trigger": "segment_users.py"}
+    if arguments.as_of:
+        tags["pulse/as_of"] = arguments.as_of
+
+    if arguments.dry_run:
+        config: dict[str, Any] = {"as_of": arguments.as_of} if arguments.as_of else {}
+        result = execute(
+            "segment_dry_run", {"ops": {"dry_run_user_segment": {"config": config}}}, tags
+        )
+        if not result.success:
+            print(failure_reason(result).replace("segment refresh", "dry run"), file=sys.stderr)
+            return 1
+        from orchestration.transitions import Transition, TransitionReport
+
+        report = result.output_for_node("dry_run_user_segment")
+        if arguments.json:
+            print(json.dumps({"run_id": result.run_id, "dry_run": True, **report}, indent=2))
+        else:
+            transitions = [Transition(**item) for item in report.pop("transitions")]
+            print(TransitionReport(**report, transitions=transitions).render())
+            print("dry run: nothing was published")
+        return 0
+
+    from orchestration.jobs import refresh_run_config
+
+    job_name = "segment_full_refresh" if arguments.full_refresh else "segment_refresh"
+    result = execute(
+        job_name,
+        refresh_run_config(full_refresh=arguments.full_refresh, as_of=arguments.as_of),
+        tags,
+    )
+    if not result.success:
+        print(failure_reason(result), file=sys.stderr)
+        return 1
+    summary = {"run_id": result.run_id, "job": job_name, **published_summary()}
+    if arguments.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        counts = ", ".join(f"{name} {users}" for name, users in summary["segments"].items())
+        print(f"published user_segment as of {summary['as_of']}: {counts}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
