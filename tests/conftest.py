@@ -36,6 +36,14 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("JWT_SECRET", "pulse-test-secret-" + uuid.uuid4().hex)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # The Dagster definitions load the dbt manifest at import: parse the project first
+    # (only when it changed since the last parse).
+    from orchestration.project import prepare_manifest_if_stale
+
+    prepare_manifest_if_stale()
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     for url in _created:
         drop_database(os.environ["PULSE_SERVER_URL"], make_url(url).database or "")
