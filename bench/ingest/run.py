@@ -1,0 +1,206 @@
+"""Ingest benchmark: Pulse's `/record` and `/batch` against baselines measured in the same run.
+
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python -m bench.ingest.run [--seconds 10] [--workers 1]
+
+Creates a scratch database on DATABASE_URL's server (dropped at the end), then measures:
+  (a) baseline: bench/ingest/baseline_app.py (one INSERT per request) at 64 connections;
+  Pulse `/api/activity/record` at 64 connections (group commit);
+  (b) baseline: pgbench running 500-row multi-row INSERTs into app.activity_events;
+  Pulse `/api/activity/batch` with 500-event batches.
+Both servers run under uvicorn with the same settings (uvloop, httptools).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from ingest.tokens import make_token
+from tests.support.databases import create_database, drop_database, server_url
+from tests.support.live_server import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH_SECRET = "bench-secret-" + "x" * 32
+
+
+def start_server(
+    app: str, env: dict[str, str], workers: int, log: Path
+) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+        "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
+        "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
+            return process, port
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{app} did not start: {log.read_text()}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def load(
+    port: int, path: str, kind: str, concurrency: int, seconds: float, token: str
+) -> dict[str, float]:
+    output = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.ingest.loadgen",
+            "--port",
+            str(port),
+            "--path",
+            path,
+            "--kind",
+            kind,
+            "--concurrency",
+            str(concurrency),
+            "--seconds",
+            str(seconds),
+            "--token",
+            token,
+        ],  # fmt: skip
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(output.stdout)
+
+
+def pgbench_multirow(database_url: str, seconds: float, clients: int) -> dict[str, float]:
+    url = make_url(database_url)
+    values = ",".join(
+        "(gen_random_uuid(), 1, 'dice_play', now(), null, '{\"table\":7}')" for _ in range(500)
+    )
+    script = (
+        "insert into app.activity_events (event_id, user_id, event_type, occurred_at, "
+        f"play_duration_seconds, metadata) values {values};\n"
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
+        handle.write(script)
+    command = [
+        "pgbench", "-n", "-f", handle.name, "-c", str(clients), "-j", str(clients),
+        "-T", str(int(seconds)), "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
+        "-U", url.username or "postgres", url.database or "postgres",
+    ]  # fmt: skip
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    os.unlink(handle.name)
+    tps = next(
+        float(line.split("=")[1].split()[0])
+        for line in output.splitlines()
+        if line.startswith("tps")
+    )
+    latency = next(
+        float(line.split("=")[1].split()[0])
+        for line in output.splitlines()
+        if "latency average" in line
+    )
+    return {
+        "statements_per_s": round(tps, 1),
+        "events_per_s": round(tps * 500, 1),
+        "avg_ms": latency,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--batch-concurrency", type=int, default=4)
+    args = parser.parse_args()
+
+    base = server_url()
+    name = f"pulse_bench_{uuid.uuid4().hex[:8]}"
+    database_url = create_database(base, name)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": BENCH_SECRET,
+        "PULSE_ENV": "test",
+    }
+    logs = Path(tempfile.mkdtemp(prefix="pulse-bench-"))
+    results: dict[str, dict[str, float]] = {}
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "alembic", "upgrade", "head"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        engine = create_engine(database_url)
+        with engine.begin() as connection:
+            connection.execute(text("insert into app.users (id, created_at) values (1, now())"))
+        engine.dispose()
+        token = make_token(1, ttl_seconds=3600, secret=BENCH_SECRET)
+
+        process, port = start_server(
+            "bench.ingest.baseline_app:app", env, args.workers, logs / "baseline.log"
+        )
+        results["(a) baseline: one INSERT per request"] = load(
+            port, "/record", "record", 64, args.seconds, token
+        )
+        stop(process)
+
+        process, port = start_server("ingest.main:app", env, args.workers, logs / "pulse.log")
+        results["Pulse /api/activity/record"] = load(
+            port, "/api/activity/record", "record", 64, args.seconds, token
+        )
+        results["Pulse /api/activity/batch (500/batch)"] = load(
+            port, "/api/activity/batch", "batch", args.batch_concurrency, args.seconds, token
+        )
+        stop(process)
+
+        results["(b) baseline: pgbench 500-row INSERT"] = pgbench_multirow(
+            database_url, args.seconds, args.batch_concurrency
+        )
+    finally:
+        drop_database(base, name)
+
+    record, baseline_a = (
+        results["Pulse /api/activity/record"],
+        results["(a) baseline: one INSERT per request"],
+    )
+    batch, baseline_b = (
+        results["Pulse /api/activity/batch (500/batch)"],
+        results["(b) baseline: pgbench 500-row INSERT"],
+    )
+    print(json.dumps(results, indent=2))
+    record_ratio = record["events_per_s"] / baseline_a["events_per_s"]
+    batch_ratio = batch["events_per_s"] / baseline_b["events_per_s"]
+    print(
+        f"record / baseline (a) events/s: {record_ratio:.2f}x (target >= 1.2x); "
+        f"p99 {record['p99_ms']} ms vs {baseline_a['p99_ms']} ms"
+    )
+    print(f"batch / baseline (b) events/s: {batch_ratio:.0%} (target >= 40%)")
+
+
+if __name__ == "__main__":
+    main()
