@@ -8,6 +8,7 @@ signed with another algorithm are refused.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import jwt
@@ -16,6 +17,11 @@ from ingest.config import get_settings
 
 ALGORITHM = "HS256"
 ADMIN_ROLE = "admin"
+# Verified tokens are remembered: a client sends the same token with every request, and
+# checking the signature costs more than the rest of a small request. The key is the whole
+# token (signature included) and the secret, and expiry is checked again on every use.
+_VERIFIED_CACHE_SIZE = 10_000
+_verified: dict[tuple[str, str], tuple[TokenClaims, float]] = {}
 
 
 class InvalidToken(Exception):
@@ -43,10 +49,25 @@ def signing_secret(secret: str | None = None) -> str:
 
 def decode_token(token: str, secret: str | None = None) -> TokenClaims:
     """Verify signature, algorithm and expiry; return the claims or raise InvalidToken."""
+    key = (token, signing_secret(secret))
+    cached = _verified.get(key)
+    if cached is not None:
+        claims, expires_at = cached
+        if time.time() < expires_at:
+            return claims
+        del _verified[key]
+        raise InvalidToken("the token has expired; get a new one")
+    claims = _verify(*key)
+    if len(_verified) >= _VERIFIED_CACHE_SIZE:
+        _verified.clear()
+    return claims
+
+
+def _verify(token: str, secret: str) -> TokenClaims:
     try:
         claims = jwt.decode(
             token,
-            signing_secret(secret),
+            secret,
             algorithms=[ALGORITHM],
             options={"require": ["exp", "sub"]},
         )
@@ -70,4 +91,6 @@ def decode_token(token: str, secret: str | None = None) -> TokenClaims:
     roles = claims.get("roles", [])
     if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
         raise InvalidToken("the token's 'roles' claim must be a list of strings")
-    return TokenClaims(subject=subject, user_id=user_id, roles=tuple(roles))
+    verified = TokenClaims(subject=subject, user_id=user_id, roles=tuple(roles))
+    _verified[(token, secret)] = (verified, float(claims["exp"]))
+    return verified

@@ -137,3 +137,14 @@ async def test_non_admin_on_admin_route_gets_403(
     assert admin.status_code == 200
     assert admin.json() == {"subject": "1"}
     assert missing.status_code == 401
+
+
+def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ingest.auth
+
+    token = make_token(8, ttl_seconds=60)
+    assert decode_token(token).user_id == 8  # verified, then remembered
+    later = time.time() + 61
+    monkeypatch.setattr(ingest.auth.time, "time", lambda: later)
+    with pytest.raises(InvalidToken, match="expired"):
+        decode_token(token)
