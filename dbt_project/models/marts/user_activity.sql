@@ -15,6 +15,8 @@
 {#- Every value is evaluated at the run's as_of; see docs/decisions/incremental-user-activity.md
     for why an incremental run equals a full refresh at the same as_of. -#}
 {%- set as_of = pulse_as_of() -%}
+{#- read only by incremental runs, but resolved always so dbt sees the dependency -#}
+{%- set ranking_snapshots_relation = ref('stg_app__ranking_snapshots') -%}
 {%- set window_days = var('pulse__vip_window_days') -%}
 {%- set deposit_window_starts_at = dbt.dateadd('day', -1 * window_days, as_of) -%}
 {%- set play_event_types = "'roulette_play', 'dice_play', 'lottery_play', 'play_duration'" -%}
@@ -79,7 +81,7 @@ received_activity_events as (
 received_ranking_snapshots as (
 
     select ranking_snapshots.user_id
-    from {{ ref('stg_app__ranking_snapshots') }} as ranking_snapshots
+    from {{ ranking_snapshots_relation }} as ranking_snapshots
     where ranking_snapshots.received_at > (select received_after from previous_watermark)
 
 ),

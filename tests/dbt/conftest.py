@@ -1,0 +1,114 @@
+"""Fixtures for running the real dbt project against the session database.
+
+dbt runs in process (dbt's Python entry point `dbtRunner`) with the connection
+from `ingest.dbt_env.dbt_environment()`, exactly as `scripts/dbt.py` and Dagster
+run it. Each test starts from empty app tables and no dbt schemas.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+
+DBT_SCHEMAS = ("staging", "intermediate", "analytics", "snapshots")
+
+
+@dataclass
+class DbtRun:
+    success: bool
+    statuses: dict[str, str]  # node name -> dbt status (success, pass, fail, skipped, ...)
+
+
+RunDbt = Callable[..., DbtRun]
+
+
+def _drop_dbt_schemas(engine: Engine) -> None:
+    with engine.begin() as connection:
+        schemas = connection.scalars(
+            text(
+                "select nspname from pg_namespace "
+                "where nspname = any(:names) or nspname like 'dryrun\\_%'"
+            ),
+            {"names": list(DBT_SCHEMAS)},
+        ).all()
+        for schema in schemas:
+            connection.execute(text(f'drop schema "{schema}" cascade'))
+
+
+@pytest.fixture(scope="session")
+def dbt_target_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("dbt_target")
+
+
+@pytest.fixture(scope="session")
+def dbt_environment_applied(migrated_database: str) -> Iterator[None]:
+    from ingest.dbt_env import dbt_environment
+
+    saved = dict(os.environ)
+    os.environ.update(dbt_environment())
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def fresh_dbt(engine: Engine, clean_tables: None, dbt_environment_applied: None) -> None:
+    """Empty app tables and no dbt-built schemas: every test builds from scratch."""
+    _drop_dbt_schemas(engine)
+
+
+@pytest.fixture
+def run_dbt(fresh_dbt: None, dbt_target_dir: Path) -> RunDbt:
+    """`run_dbt("build", as_of=..., vars={...}, select=...)` runs dbt and returns its outcome."""
+    from dbt.cli.main import dbtRunner
+
+    from ingest.dbt_env import DBT_PROJECT_DIR
+
+    def run(
+        *command: str,
+        as_of: datetime | None = None,
+        vars: dict[str, Any] | None = None,
+        expect_success: bool = True,
+    ) -> DbtRun:
+        dbt_vars = dict(vars or {})
+        if as_of is not None:
+            dbt_vars["pulse__as_of"] = as_of.isoformat()
+        arguments = [
+            *command,
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(dbt_target_dir / uuid.uuid4().hex),
+            "--log-path",
+            str(dbt_target_dir / "logs"),
+            "--vars",
+            json.dumps(dbt_vars),
+            "--quiet",
+        ]
+        outcome = dbtRunner().invoke(arguments)
+        statuses: dict[str, str] = {}
+        results = getattr(outcome.result, "results", None) or []
+        for node_result in results:
+            statuses[node_result.node.name] = str(node_result.status)
+        run_result = DbtRun(success=outcome.success, statuses=statuses)
+        if expect_success and not outcome.success:
+            failed = {
+                name: status
+                for name, status in statuses.items()
+                if status not in ("success", "pass")
+            }
+            raise AssertionError(f"dbt {' '.join(command)} failed: {failed or outcome.exception}")
+        return run_result
+
+    return run

@@ -1,0 +1,212 @@
+"""user_segment, its history and change feed, built by dbt for real."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, text
+
+from tests.dbt.conftest import RunDbt
+from tests.dbt.data import add_event, add_override, add_snapshot, add_user, days, rows_by_user
+
+SEGMENT_FEATURES = ("segment", "rule", "last_active_at", "deposit_30d", "created_at", "as_of")
+ACTIVITY_FEATURES = (
+    "roulette_plays",
+    "dice_plays",
+    "lottery_plays",
+    "total_play_duration",
+    "last_bonus_used_at",
+    "last_login_at",
+    "last_play_at",
+    "last_charge_at",
+    "deposit_30d",
+    "last_active_at",
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def _pick(rows: dict[int, dict], columns: tuple[str, ...]) -> dict[int, tuple]:
+    return {user_id: tuple(row[column] for column in columns) for user_id, row in rows.items()}
+
+
+def test_past_as_of_reproduces_that_moment(engine: Engine, run_dbt: RunDbt) -> None:
+    moment = _now() - days(20)
+    add_user(engine, 1, moment - days(40))
+    add_event(engine, 1, "roulette_play", moment - days(1))
+    add_user(engine, 2, moment - days(3))
+    add_user(engine, 3, moment - days(40))
+    add_snapshot(engine, 3, 2_000_000, moment - days(2))
+
+    run_dbt("build", as_of=moment)
+    segments_then = rows_by_user(engine, "analytics.user_segment")
+    activity_then = rows_by_user(engine, "analytics.user_activity")
+    assert _pick(segments_then, ("segment", "rule")) == {
+        1: ("ACTIVE", "active"),
+        2: ("NEW", "new"),
+        3: ("VIP", "vip"),
+    }
+
+    # life goes on after the moment
+    add_event(engine, 1, "dice_play", moment + days(10))
+    add_event(engine, 2, "login", moment + days(15))
+    add_snapshot(engine, 3, 0, moment + days(5))
+    add_snapshot(engine, 3, 10, moment + days(6))
+    run_dbt("build")
+    segments_now = rows_by_user(engine, "analytics.user_segment")
+    assert _pick(segments_now, ("segment",)) != _pick(segments_then, ("segment",))
+
+    # an incremental run back at the moment sees exactly what was there then
+    run_dbt("build", as_of=moment)
+    assert _pick(rows_by_user(engine, "analytics.user_segment"), SEGMENT_FEATURES) == _pick(
+        segments_then, SEGMENT_FEATURES
+    )
+    assert _pick(rows_by_user(engine, "analytics.user_activity"), ACTIVITY_FEATURES) == _pick(
+        activity_then, ACTIVITY_FEATURES
+    )
+
+
+def test_override_wins_until_it_expires(engine: Engine, run_dbt: RunDbt) -> None:
+    expires_at = _now() - days(2)
+    add_user(engine, 1, expires_at - days(200))  # idle for months: dormant_long by rule
+    add_override(engine, 1, "ACTIVE", created_at=expires_at - days(10), expires_at=expires_at)
+
+    run_dbt("build", as_of=expires_at - timedelta(seconds=1))
+    before = rows_by_user(engine, "analytics.user_segment")[1]
+    assert (before["segment"], before["rule"]) == ("ACTIVE", "override")
+    assert before["override_reason"] == "campaign test"
+    assert before["override_expires_at"] == expires_at
+
+    run_dbt("build", as_of=expires_at)
+    after = rows_by_user(engine, "analytics.user_segment")[1]
+    assert (after["segment"], after["rule"]) == ("DORMANT_LONG", "dormant_long")
+    assert after["override_reason"] is None
+    assert after["override_expires_at"] is None
+
+
+def test_transition_is_recorded_in_history_and_change_feed(engine: Engine, run_dbt: RunDbt) -> None:
+    first_as_of = _now() - days(20)
+    second_as_of = first_as_of + days(10)
+    add_user(engine, 1, first_as_of - days(1))  # new, then idle for 11 days
+    add_user(engine, 2, first_as_of - days(100))
+    add_event(engine, 2, "dice_play", first_as_of - timedelta(hours=1))
+    add_event(engine, 2, "dice_play", second_as_of - timedelta(hours=1))
+
+    run_dbt("build", as_of=first_as_of)
+    run_dbt("build", as_of=second_as_of)
+
+    with engine.connect() as connection:
+        history = connection.execute(
+            text(
+                "select user_id, segment, rule, dbt_valid_from, dbt_valid_to "
+                "from snapshots.user_segment_history order by user_id, dbt_valid_from"
+            )
+        ).all()
+        changes = connection.execute(
+            text(
+                "select change_id, user_id, from_segment, to_segment, changed_at, as_of "
+                "from analytics.user_segment_changes order by changed_at, change_id"
+            )
+        ).all()
+        second_computed_at = connection.scalar(
+            text("select max(computed_at) from analytics.user_segment")
+        )
+
+    user_1_history = [row for row in history if row.user_id == 1]
+    assert [(row.segment, row.rule) for row in user_1_history] == [
+        ("NEW", "new"),
+        ("DORMANT_SHORT", "dormant_short"),
+    ]
+    assert user_1_history[0].dbt_valid_to == user_1_history[1].dbt_valid_from
+    assert user_1_history[1].dbt_valid_from == second_computed_at
+    assert user_1_history[1].dbt_valid_to is None
+    assert [(row.segment, row.dbt_valid_to) for row in history if row.user_id == 2] == [
+        ("ACTIVE", None)
+    ]
+
+    assert {(row.user_id, row.from_segment, row.to_segment) for row in changes[:2]} == {
+        (1, None, "NEW"),
+        (2, None, "ACTIVE"),
+    }
+    transition = changes[-1]
+    assert (transition.user_id, transition.from_segment, transition.to_segment) == (
+        1,
+        "NEW",
+        "DORMANT_SHORT",
+    )
+    assert transition.changed_at == second_computed_at
+    assert transition.as_of == second_as_of
+    assert len({row.change_id for row in changes}) == len(changes) == 3
+
+    # a run that changes nothing adds nothing to the feed
+    run_dbt("build", as_of=second_as_of + timedelta(minutes=1))
+    with engine.connect() as connection:
+        assert connection.scalar(text("select count(*) from analytics.user_segment_changes")) == 3
+
+
+def test_dry_run_prefix_leaves_published_schemas_alone(engine: Engine, run_dbt: RunDbt) -> None:
+    add_user(engine, 1, _now() - days(1))
+    run_dbt("build", vars={"pulse__schema_prefix": "dryrun_"})
+    with engine.connect() as connection:
+        built = set(
+            connection.scalars(
+                text(
+                    "select table_schema || '.' || table_name from information_schema.tables "
+                    "where table_schema in ('analytics', 'dryrun_analytics', 'dryrun_snapshots')"
+                )
+            )
+        )
+    assert {
+        "dryrun_analytics.user_activity",
+        "dryrun_analytics.user_segment",
+        "dryrun_analytics.user_segment_changes",
+        "dryrun_snapshots.user_segment_history",
+    } <= built
+    assert not any(name.startswith("analytics.") for name in built)
+
+
+def test_as_of_after_the_run_start_is_refused(run_dbt: RunDbt) -> None:
+    outcome = run_dbt("build", as_of=_now() + days(1), expect_success=False)
+    assert not outcome.success
+
+
+@pytest.fixture
+def override_with_unknown_segment(engine: Engine):
+    """An override row the check constraint would refuse, as a broken upstream would write."""
+    with engine.begin() as connection:
+        constraint, definition = connection.execute(
+            text(
+                "select conname, pg_get_constraintdef(oid) from pg_constraint "
+                "where conrelid = 'app.segment_overrides'::regclass and contype = 'c' "
+                "and pg_get_constraintdef(oid) like '%segment = ANY%'"
+            )
+        ).one()
+        connection.execute(
+            text(f'alter table app.segment_overrides drop constraint "{constraint}"')
+        )
+    add_user(engine, 1, _now() - days(10))
+    add_override(engine, 1, "GOLD", created_at=_now() - days(1), expires_at=None)
+    yield
+    with engine.begin() as connection:
+        connection.execute(text("delete from app.segment_overrides where segment = 'GOLD'"))
+        connection.execute(
+            text(f'alter table app.segment_overrides add constraint "{constraint}" {definition}')
+        )
+
+
+def test_failing_upstream_test_keeps_user_segment_from_being_published(
+    engine: Engine, run_dbt: RunDbt, override_with_unknown_segment: None
+) -> None:
+    outcome = run_dbt("build", expect_success=False)
+    assert not outcome.success
+    failing_test = next(
+        name for name in outcome.statuses if name.startswith("accepted_values_stg_app__segment_")
+    )
+    assert outcome.statuses[failing_test] == "fail"
+    assert outcome.statuses["user_segment"] == "skipped"
+    assert outcome.statuses["user_segment_history"] == "skipped"
+    with engine.connect() as connection:
+        assert connection.scalar(text("select to_regclass('analytics.user_segment')")) is None
