@@ -2,14 +2,14 @@
 
 The segment itself is decided by dbt; this module restates each rule as a
 comparison an admin can read ("last active 41.2 days before as_of; dormant_long
-needs more than 30"), in the order the pipeline applies them. The published
+needs at least 30"), in the order the pipeline applies them. The published
 `rule` says which one decided; `matched` says which ones hold for these values.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -44,20 +44,27 @@ def _days_between(earlier: datetime | None, later: datetime) -> float | None:
 
 
 def rule_checks(features: PublishedFeatures, thresholds: Thresholds) -> list[dict[str, Any]]:
-    """One entry per rule, in priority order: what it compares and whether it holds."""
-    deposit = features.deposit_30d if features.deposit_30d is not None else Decimal(0)
-    idle_days = _days_between(features.last_active_at, features.as_of)
-    age_days = _days_between(features.created_at, features.as_of)
-    # A player with no activity at all counts as idle since signing up.
-    idle_or_age = idle_days if idle_days is not None else age_days
+    """One entry per rule, in priority order: what it compares and whether it holds.
 
-    def idle_longer_than(days: int) -> bool:
-        return idle_or_age is not None and idle_or_age > days
+    The comparisons mirror `user_segment.sql` exactly (`>=` for VIP, idle for at
+    least N days for dormancy, signed up less than N days before as_of for new).
+    """
+    as_of = features.as_of
+    deposit = features.deposit_30d if features.deposit_30d is not None else Decimal(0)
+    # The pipeline's last_active_at already falls back to the sign-up time.
+    last_active = features.last_active_at or features.created_at
+    idle_days = _days_between(last_active, as_of)
+    age_days = _days_between(features.created_at, as_of)
+
+    def idle_for_at_least(days: int) -> bool:
+        return last_active is not None and last_active <= as_of - timedelta(days=days)
 
     vip = deposit >= thresholds.vip_min_deposit_30d
-    dormant_long = idle_longer_than(thresholds.dormant_long_days)
-    dormant_short = idle_longer_than(thresholds.dormant_short_days)
-    new = age_days is not None and age_days <= thresholds.new_user_days
+    dormant_long = idle_for_at_least(thresholds.dormant_long_days)
+    dormant_short = idle_for_at_least(thresholds.dormant_short_days)
+    new = features.created_at is not None and features.created_at > as_of - timedelta(
+        days=thresholds.new_user_days
+    )
     return [
         {
             "rule": "vip",
@@ -71,23 +78,23 @@ def rule_checks(features: PublishedFeatures, thresholds: Thresholds) -> list[dic
         {
             "rule": "dormant_long",
             "segment": RULE_SEGMENTS["dormant_long"],
-            "test": f"days since last activity > {thresholds.dormant_long_days}",
-            "value": idle_or_age,
+            "test": f"days since last activity >= {thresholds.dormant_long_days}",
+            "value": idle_days,
             "threshold": thresholds.dormant_long_days,
             "matched": dormant_long,
         },
         {
             "rule": "dormant_short",
             "segment": RULE_SEGMENTS["dormant_short"],
-            "test": f"days since last activity > {thresholds.dormant_short_days}",
-            "value": idle_or_age,
+            "test": f"days since last activity >= {thresholds.dormant_short_days}",
+            "value": idle_days,
             "threshold": thresholds.dormant_short_days,
             "matched": dormant_short,
         },
         {
             "rule": "new",
             "segment": RULE_SEGMENTS["new"],
-            "test": f"days since sign-up <= {thresholds.new_user_days}",
+            "test": f"days since sign-up < {thresholds.new_user_days}",
             "value": age_days,
             "threshold": thresholds.new_user_days,
             "matched": new,

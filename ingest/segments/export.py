@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ingest.segments.published import USER_SEGMENT
 
+CHUNK_BYTES = 256 * 1024
+
 EXPORT_COLUMNS = (
     "user_id",
     "segment",
@@ -48,5 +50,12 @@ async def stream_export(engine: AsyncEngine, segment: str) -> AsyncIterator[byte
             # Timestamps in the CSV are UTC whatever the server's default zone is.
             await cursor.execute("set local time zone 'UTC'")
             async with cursor.copy(export_statement(segment)) as copy:
-                async for chunk in copy:
-                    yield bytes(chunk)
+                # PostgreSQL sends one message per row: batch them into larger writes.
+                buffer = bytearray()
+                async for row in copy:
+                    buffer += row
+                    if len(buffer) >= CHUNK_BYTES:
+                        yield bytes(buffer)
+                        buffer.clear()
+                if buffer:
+                    yield bytes(buffer)

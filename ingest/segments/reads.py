@@ -36,9 +36,7 @@ ACTIVITY_COLUMNS = (
     "updated_at",
 )
 
-CHANGE_COLUMNS = (
-    "cast(change_id as text) as change_id, user_id, from_segment, to_segment, changed_at, as_of"
-)
+CHANGE_COLUMNS = "change_id, user_id, from_segment, to_segment, changed_at, as_of"
 
 
 async def _rows(session: AsyncSession, sql: str, **params: Any) -> Sequence[Row[Any]]:
@@ -144,7 +142,7 @@ async def changes_after(
     """The feed in (changed_at, change_id) order, strictly after a cursor or from a time."""
     params: dict[str, Any] = {"limit": limit}
     if after is not None:
-        where = "where (changed_at, cast(change_id as text)) > (:after_at, :after_id)"
+        where = "where (changed_at, change_id) > (:after_at, :after_id)"
         params.update(after_at=after[0], after_id=after[1])
     elif since is not None:
         where = "where changed_at >= :since"
@@ -154,7 +152,7 @@ async def changes_after(
     return await _rows(
         session,
         f"select {CHANGE_COLUMNS} from {USER_SEGMENT_CHANGES} {where} "
-        f"order by changed_at, cast(change_id as text) limit :limit",
+        f"order by changed_at, change_id limit :limit",
         **params,
     )
 
@@ -163,7 +161,7 @@ async def recent_changes(session: AsyncSession, limit: int) -> Sequence[Row[Any]
     return await _rows(
         session,
         f"select {CHANGE_COLUMNS} from {USER_SEGMENT_CHANGES} "
-        f"order by changed_at desc, cast(change_id as text) desc limit :limit",
+        f"order by changed_at desc, change_id desc limit :limit",
         limit=limit,
     )
 

@@ -1,0 +1,143 @@
+"""Seeding players in known states and publishing their segments with the real dbt build."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, text
+
+from ingest.config import PROJECT_ROOT
+
+DBT_SCHEMAS = ("analytics", "snapshots", "staging", "intermediate")
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The seeded players by the segment the rules must give them."""
+
+    vip: int = 101
+    dormant_long: int = 102
+    dormant_short: int = 103
+    new: int = 104
+    active: int = 105
+    # Extra ACTIVE players, for pagination and export.
+    active_ids: tuple[int, ...] = tuple(range(200, 225))
+
+
+COHORT = Cohort()
+
+
+def drop_published(engine: Engine) -> None:
+    with engine.begin() as connection:
+        for schema in DBT_SCHEMAS:
+            connection.execute(text(f"drop schema if exists {schema} cascade"))
+
+
+def reset_app_tables(engine: Engine) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "truncate app.segment_override_audit, app.segment_overrides, "
+                "app.ranking_snapshots, app.external_ranking_data, app.activity_events, "
+                "app.users restart identity cascade"
+            )
+        )
+
+
+def _user(connection, user_id: int, created_at: datetime) -> None:  # type: ignore[no-untyped-def]
+    connection.execute(
+        text("insert into app.users (id, created_at, updated_at) values (:id, :at, :at)"),
+        {"id": user_id, "at": created_at},
+    )
+
+
+def _event(connection, user_id: int, event_type: str, occurred_at: datetime) -> None:  # type: ignore[no-untyped-def]
+    connection.execute(
+        text(
+            "insert into app.activity_events (event_id, user_id, event_type, occurred_at, "
+            "play_duration_seconds) values (:id, :user_id, :type, :at, :duration)"
+        ),
+        {
+            "id": uuid.uuid4(),
+            "user_id": user_id,
+            "type": event_type,
+            "at": occurred_at,
+            "duration": 120 if event_type == "play_duration" else None,
+        },
+    )
+
+
+def _deposit(connection, user_id: int, amount: int, updated_at: datetime) -> None:  # type: ignore[no-untyped-def]
+    connection.execute(
+        text(
+            "insert into app.ranking_snapshots (user_id, deposit_amount, updated_at) "
+            "values (:user_id, :amount, :at)"
+        ),
+        {"user_id": user_id, "amount": amount, "at": updated_at},
+    )
+    connection.execute(
+        text(
+            "insert into app.external_ranking_data (user_id, deposit_amount, updated_at) "
+            "values (:user_id, :amount, :at) on conflict (user_id) do update "
+            "set deposit_amount = excluded.deposit_amount, updated_at = excluded.updated_at"
+        ),
+        {"user_id": user_id, "amount": amount, "at": updated_at},
+    )
+
+
+def seed_cohort(engine: Engine, as_of: datetime) -> None:
+    """One player per rule, plus 25 ordinary active players, relative to `as_of`."""
+    day = timedelta(days=1)
+    with engine.begin() as connection:
+        _user(connection, COHORT.vip, as_of - 60 * day)
+        _event(connection, COHORT.vip, "roulette_play", as_of - 1 * day)
+        _event(connection, COHORT.vip, "roulette_play", as_of - 2 * day)
+        _event(connection, COHORT.vip, "dice_play", as_of - 2 * day)
+        _event(connection, COHORT.vip, "play_duration", as_of - 2 * day)
+        _deposit(connection, COHORT.vip, 2_000_000, as_of - 5 * day)
+
+        _user(connection, COHORT.dormant_long, as_of - 90 * day)
+        _event(connection, COHORT.dormant_long, "lottery_play", as_of - 45 * day)
+
+        _user(connection, COHORT.dormant_short, as_of - 60 * day)
+        _event(connection, COHORT.dormant_short, "dice_play", as_of - 10 * day)
+
+        _user(connection, COHORT.new, as_of - 2 * day)
+        _event(connection, COHORT.new, "bonus_used", as_of - timedelta(hours=3))
+
+        _user(connection, COHORT.active, as_of - 60 * day)
+        _event(connection, COHORT.active, "roulette_play", as_of - 1 * day)
+        _deposit(connection, COHORT.active, 500, as_of - 3 * day)
+
+        for user_id in COHORT.active_ids:
+            _user(connection, user_id, as_of - 40 * day)
+            _event(connection, user_id, "login", as_of - 2 * day)
+
+
+def publish(as_of: datetime | None = None) -> None:
+    """Runs the real dbt build (models, snapshot, data tests) on the test database."""
+    arguments = ["build", "--exclude-resource-type", "unit_test"]
+    if as_of is not None:
+        arguments += ["--vars", f'{{pulse__as_of: "{as_of.astimezone(UTC).isoformat()}"}}']
+    with tempfile.TemporaryDirectory(prefix="pulse-dbt-") as scratch:
+        arguments += ["--target-path", f"{scratch}/target", "--log-path", f"{scratch}/logs"]
+        completed = subprocess.run(
+            [sys.executable, str(PROJECT_ROOT / "scripts" / "dbt.py"), *arguments],
+            env=os.environ.copy(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if completed.returncode != 0:
+        raise AssertionError(f"dbt build failed:\n{completed.stdout[-4000:]}{completed.stderr}")
+
+
+def recent_moment() -> datetime:
+    """A reference time just before now (dbt refuses an as_of after the run's start)."""
+    return datetime.now(UTC) - timedelta(seconds=5)
