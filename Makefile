@@ -31,6 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy ingest orchestration
+	cd dbt_project && ../$(BIN)/sqlfluff lint models tests
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

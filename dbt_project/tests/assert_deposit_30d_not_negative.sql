@@ -13,12 +13,16 @@ user_segment as (
 
 )
 
-select user_activity.user_id, user_activity.deposit_30d
+select
+    user_activity.user_id,
+    user_activity.deposit_30d
 from user_activity
 where user_activity.deposit_30d < 0
 
 union all
 
-select user_segment.user_id, user_segment.deposit_30d
+select
+    user_segment.user_id,
+    user_segment.deposit_30d
 from user_segment
 where user_segment.deposit_30d < 0

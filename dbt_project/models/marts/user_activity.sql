@@ -66,7 +66,9 @@ changed_users as (
         on all_users.user_id = previous_activity.user_id
     where
         previous_activity.user_id is null
-        or all_users.updated_at > (select received_after from previous_watermark)
+        or all_users.updated_at > (
+            select previous_watermark.received_after from previous_watermark
+        )
 
 ),
 
@@ -74,7 +76,10 @@ received_activity_events as (
 
     select activity_events.user_id
     from {{ ref('stg_app__activity_events') }} as activity_events
-    where activity_events.received_at > (select received_after from previous_watermark)
+    where
+        activity_events.received_at > (
+            select previous_watermark.received_after from previous_watermark
+        )
 
 ),
 
@@ -82,7 +87,10 @@ received_ranking_snapshots as (
 
     select ranking_snapshots.user_id
     from {{ ranking_snapshots_relation }} as ranking_snapshots
-    where ranking_snapshots.received_at > (select received_after from previous_watermark)
+    where
+        ranking_snapshots.received_at > (
+            select previous_watermark.received_after from previous_watermark
+        )
 
 ),
 
@@ -116,7 +124,10 @@ scoped_users as (
 
     select * from users
     {% if is_incremental() %}
-        where {{ pulse_in_user_ids('users.user_id', 'select user_id from users_to_refresh') }}
+    where {{ pulse_in_user_ids(
+        'users.user_id',
+        'select users_to_refresh.user_id from users_to_refresh',
+    ) }}
     {% endif %}
 
 ),
@@ -125,7 +136,10 @@ scoped_activity_events as (
 
     select * from activity_events
     {% if is_incremental() %}
-        where {{ pulse_in_user_ids('activity_events.user_id', 'select user_id from users_to_refresh') }}
+    where {{ pulse_in_user_ids(
+        'activity_events.user_id',
+        'select users_to_refresh.user_id from users_to_refresh',
+    ) }}
     {% endif %}
 
 ),
@@ -134,7 +148,10 @@ scoped_deposit_increments as (
 
     select * from deposit_increments
     {% if is_incremental() %}
-        where {{ pulse_in_user_ids('deposit_increments.user_id', 'select user_id from users_to_refresh') }}
+    where {{ pulse_in_user_ids(
+        'deposit_increments.user_id',
+        'select users_to_refresh.user_id from users_to_refresh',
+    ) }}
     {% endif %}
 
 ),
@@ -235,7 +252,9 @@ deposit_facts as (
             case
                 when scoped_deposit_increments.updated_at <= {{ deposit_window_starts_at }}
                     and scoped_deposit_increments.deposit_increment > 0
-                    then {{ dbt.dateadd('day', window_days, 'scoped_deposit_increments.updated_at') }}
+                    then {{ dbt.dateadd(
+                        'day', window_days, 'scoped_deposit_increments.updated_at'
+                    ) }}
             end
         ) as last_window_exit_at,
         min(
@@ -243,7 +262,9 @@ deposit_facts as (
                 when scoped_deposit_increments.updated_at <= {{ as_of }}
                     and scoped_deposit_increments.updated_at > {{ deposit_window_starts_at }}
                     and scoped_deposit_increments.deposit_increment > 0
-                    then {{ dbt.dateadd('day', window_days, 'scoped_deposit_increments.updated_at') }}
+                    then {{ dbt.dateadd(
+                        'day', window_days, 'scoped_deposit_increments.updated_at'
+                    ) }}
             end
         ) as next_window_exit_at,
         min(

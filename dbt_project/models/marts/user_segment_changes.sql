@@ -34,7 +34,8 @@ new_segment_versions as (
 
     select * from segment_versions
     {% if is_incremental() %}
-        where segment_versions.dbt_valid_from > (
+    where
+        dbt_valid_from > (
             select max(previous_changes.changed_at) from {{ this }} as previous_changes
         )
         or not exists (select 1 from {{ this }})
