@@ -17,6 +17,7 @@
 {%- set as_of = pulse_as_of() -%}
 {#- read only by incremental runs, but resolved always so dbt sees the dependency -#}
 {%- set ranking_snapshots_relation = ref('stg_app__ranking_snapshots') -%}
+{%- set activity_event_arrivals_relation = ref('stg_app__activity_event_arrivals') -%}
 {%- set window_days = var('pulse__vip_window_days') -%}
 {%- set deposit_window_starts_at = dbt.dateadd('day', -1 * window_days, as_of) -%}
 {%- set play_event_types = "'roulette_play', 'dice_play', 'lottery_play', 'play_duration'" -%}
@@ -74,10 +75,10 @@ changed_users as (
 
 received_activity_events as (
 
-    select activity_events.user_id
-    from {{ ref('stg_app__activity_events') }} as activity_events
+    select activity_event_arrivals.user_id
+    from {{ activity_event_arrivals_relation }} as activity_event_arrivals
     where
-        activity_events.received_at > (
+        activity_event_arrivals.received_at > (
             select previous_watermark.received_after from previous_watermark
         )
 

@@ -1,0 +1,304 @@
+"""Benchmark: the dbt models against hand-written SQL, measured in the same run.
+
+    # the data set of docs/benchmarks.md, then the benchmark on it:
+    python scripts/generate_demo_data.py --users 1000000 --events-per-user 20 \
+        --snapshots-per-user 5
+    DATABASE_URL=... python bench/dbt/run_benchmark.py
+
+Steps, all against the database of DATABASE_URL (its app tables must hold data):
+1. baseline: ONE hand-written `create table ... as select` computing the per-user
+   profile and segment at one as_of;
+2. `dbt build --full-refresh` at the same as_of: wall time, and the models' SQL
+   time from run_results.json;
+3. 100,000 new events for 50,000 random users (received now);
+4. baseline: ONE hand-written upsert recomputing those users' profile and segment;
+5. `dbt build` (incremental): wall time and the models' SQL time.
+It prints the ratios and writes them, with the EXPLAIN of the incremental
+user_activity query, to bench/results/. It drops and rebuilds the dbt schemas
+and schema bench_baseline of that database: never point it at production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import Engine, create_engine, text  # noqa: E402
+
+from ingest.database_url import database_url  # noqa: E402
+from ingest.dbt_env import DBT_PROJECT_DIR, dbt_environment  # noqa: E402
+
+RESULTS_DIR = ROOT / "bench" / "results"
+DBT_SCHEMAS = ("staging", "intermediate", "analytics", "snapshots", "bench_baseline")
+
+# The profile and segment of users selected by {user_filter}, at :as_of, in one statement.
+# Same definitions as the dbt models (see models/marts/*.sql), written the way one
+# would by hand for PostgreSQL.
+PROFILE_SELECT = """
+with
+deposit_increments as (
+    select
+        user_id,
+        updated_at,
+        greatest(
+            deposit_amount - coalesce(
+                lag(deposit_amount) over (partition by user_id order by updated_at), 0
+            ),
+            0
+        ) as increment
+    from app.ranking_snapshots
+    where updated_at <= :as_of {snapshot_filter}
+),
+deposits as (
+    select
+        user_id,
+        max(updated_at) filter (where increment > 0) as last_charge_at,
+        sum(increment) filter (where updated_at > :as_of - interval '30 days') as deposit_30d
+    from deposit_increments
+    group by user_id
+),
+events as (
+    select
+        user_id,
+        count(*) filter (where event_type = 'roulette_play') as roulette_plays,
+        count(*) filter (where event_type = 'dice_play') as dice_plays,
+        count(*) filter (where event_type = 'lottery_play') as lottery_plays,
+        sum(play_duration_seconds) as total_play_duration,
+        max(occurred_at) filter (where event_type = 'bonus_used') as last_bonus_used_at,
+        max(occurred_at) filter (where event_type = 'login') as last_login_event_at,
+        max(occurred_at) filter (
+            where event_type in ('roulette_play', 'dice_play', 'lottery_play', 'play_duration')
+        ) as last_play_at,
+        max(occurred_at) as last_event_at
+    from (
+        select user_id, event_type, play_duration_seconds,
+               least(occurred_at, received_at) as occurred_at
+        from app.activity_events
+        where least(occurred_at, received_at) <= :as_of {event_filter}
+    ) as visible_events
+    group by user_id
+),
+profiles as (
+    select
+        users.id as user_id,
+        users.created_at,
+        coalesce(events.roulette_plays, 0) as roulette_plays,
+        coalesce(events.dice_plays, 0) as dice_plays,
+        coalesce(events.lottery_plays, 0) as lottery_plays,
+        coalesce(events.total_play_duration, 0) as total_play_duration,
+        events.last_bonus_used_at,
+        greatest(
+            case when users.last_login_at <= :as_of then users.last_login_at end,
+            events.last_login_event_at
+        ) as last_login_at,
+        events.last_play_at,
+        deposits.last_charge_at,
+        coalesce(deposits.deposit_30d, 0) as deposit_30d,
+        greatest(
+            users.created_at,
+            case when users.last_login_at <= :as_of then users.last_login_at end,
+            events.last_event_at,
+            deposits.last_charge_at
+        ) as last_active_at
+    from app.users
+    left join events on events.user_id = users.id
+    left join deposits on deposits.user_id = users.id
+    where true {user_filter}
+)
+select
+    profiles.*,
+    coalesce(overrides.segment, case
+        when profiles.deposit_30d >= 1000000 then 'VIP'
+        when profiles.last_active_at <= :as_of - interval '30 days' then 'DORMANT_LONG'
+        when profiles.last_active_at <= :as_of - interval '7 days' then 'DORMANT_SHORT'
+        when profiles.created_at > :as_of - interval '7 days' then 'NEW'
+        else 'ACTIVE'
+    end) as segment,
+    cast(:as_of as timestamptz) as as_of
+from profiles
+left join app.segment_overrides as overrides
+    on overrides.user_id = profiles.user_id
+    and overrides.created_at <= :as_of
+    and (overrides.expires_at is null or overrides.expires_at > :as_of)
+"""
+
+CHANGED_USERS = "select distinct user_id from app.activity_events where received_at > :since"
+
+UPSERT_COLUMNS = (
+    "created_at, roulette_plays, dice_plays, lottery_plays, total_play_duration, "
+    "last_bonus_used_at, last_login_at, last_play_at, last_charge_at, deposit_30d, "
+    "last_active_at, segment, as_of"
+)
+
+NEW_EVENTS_SQL = """
+insert into app.activity_events
+    (event_id, user_id, event_type, occurred_at, received_at, play_duration_seconds)
+select
+    gen_random_uuid(),
+    drawn.user_id,
+    drawn.event_type,
+    now() - random() * interval '1 hour',
+    now(),
+    case when drawn.event_type = 'play_duration' then 30 + floor(random() * 600)::int end
+from (
+    select
+        picked.user_id,
+        (array['roulette_play', 'dice_play', 'lottery_play', 'play_duration', 'bonus_used',
+               'login'])[1 + floor(random() * 6)::int] as event_type
+    from (select id as user_id from app.users order by random() limit :users) as picked
+    cross join generate_series(1, :per_user) as n
+) as drawn
+"""
+
+
+def timed(engine: Engine, sql: str, params: dict[str, Any]) -> float:
+    with engine.begin() as connection:
+        started = time.perf_counter()
+        connection.execute(text(sql), params)
+        return time.perf_counter() - started
+
+
+def run_dbt(arguments: list[str], target: Path, as_of: datetime) -> tuple[float, dict[str, float]]:
+    """Wall time of one dbt invocation and each node's execution time from run_results.json."""
+    command = [
+        str(Path(sys.executable).with_name("dbt")),
+        *arguments,
+        "--target-path",
+        str(target),
+        "--vars",
+        json.dumps({"pulse__as_of": as_of.isoformat()}),
+    ]
+    started = time.perf_counter()
+    completed = subprocess.run(
+        command, cwd=DBT_PROJECT_DIR, env={**os.environ, **dbt_environment()}, check=False
+    )
+    wall = time.perf_counter() - started
+    if completed.returncode != 0:
+        raise SystemExit(f"dbt {' '.join(arguments)} failed (exit {completed.returncode})")
+    results = json.loads((target / "run_results.json").read_text())
+    nodes = {
+        result["unique_id"].split(".")[-1]: float(result["execution_time"])
+        for result in results["results"]
+        if result["unique_id"].startswith(("model.", "snapshot."))
+    }
+    return wall, nodes
+
+
+def explain_incremental(engine: Engine, target: Path) -> str:
+    model = target / "compiled" / "pulse" / "models" / "marts" / "user_activity.sql"
+    compiled = model.read_text()
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql("explain " + compiled.replace("%", "%%")).all()
+    return "\n".join(row[0] for row in rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--new-events", type=int, default=100_000)
+    parser.add_argument("--new-event-users", type=int, default=50_000)
+    args = parser.parse_args()
+    engine = create_engine(database_url())
+    target = RESULTS_DIR / "dbt-target"
+    with engine.begin() as connection:
+        counts = {
+            table: connection.scalar(text(f"select count(*) from app.{table}"))
+            for table in ("users", "activity_events", "ranking_snapshots")
+        }
+        for schema in DBT_SCHEMAS:
+            connection.execute(text(f"drop schema if exists {schema} cascade"))
+        connection.execute(text("create schema bench_baseline"))
+    print(f"data: {counts}", flush=True)
+
+    full_as_of = datetime.now(UTC)
+    baseline_full = timed(
+        engine,
+        "create table bench_baseline.user_profile as "
+        + PROFILE_SELECT.format(snapshot_filter="", event_filter="", user_filter=""),
+        {"as_of": full_as_of},
+    )
+    with engine.begin() as connection:
+        connection.execute(text("create unique index on bench_baseline.user_profile (user_id)"))
+    print(f"baseline create table as select: {baseline_full:.1f} s", flush=True)
+
+    full_wall, full_nodes = run_dbt(["build", "--full-refresh"], target, full_as_of)
+    print(f"dbt build --full-refresh: {full_wall:.1f} s wall; nodes {full_nodes}", flush=True)
+
+    with engine.begin() as connection:
+        since = connection.scalar(text("select now()"))
+    per_user = max(1, args.new_events // args.new_event_users)
+    timed(engine, NEW_EVENTS_SQL, {"users": args.new_event_users, "per_user": per_user})
+    with engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+            text("analyze app.activity_events")
+        )
+
+    incremental_as_of = datetime.now(UTC)
+    changed = f"and user_id in ({CHANGED_USERS})"
+    upsert = (
+        f"insert into bench_baseline.user_profile (user_id, {UPSERT_COLUMNS}) "
+        + PROFILE_SELECT.format(
+            snapshot_filter=changed,
+            event_filter=changed,
+            user_filter=f"and users.id in ({CHANGED_USERS})",
+        )
+        + f" on conflict (user_id) do update set ({UPSERT_COLUMNS}) = "
+        + "("
+        + ", ".join(f"excluded.{c.strip()}" for c in UPSERT_COLUMNS.split(","))
+        + ")"
+    )
+    baseline_upsert = timed(engine, upsert, {"as_of": incremental_as_of, "since": since})
+    print(f"baseline upsert of the changed users: {baseline_upsert:.2f} s", flush=True)
+
+    incremental_wall, incremental_nodes = run_dbt(["build"], target, incremental_as_of)
+    print(f"dbt build (incremental): {incremental_wall:.1f} s wall; nodes {incremental_nodes}")
+
+    plan = explain_incremental(engine, target)
+    profile_models = ("user_activity", "user_segment")
+    report = {
+        "measured_at": datetime.now(UTC).isoformat(),
+        "data": counts,
+        "new_events": args.new_events,
+        "new_event_users": args.new_event_users,
+        "baseline_full_s": round(baseline_full, 2),
+        "dbt_full_wall_s": round(full_wall, 2),
+        "dbt_full_nodes_s": full_nodes,
+        "full_profile_models_s": round(sum(full_nodes[m] for m in profile_models), 2),
+        "full_all_models_s": round(sum(full_nodes.values()), 2),
+        "baseline_upsert_s": round(baseline_upsert, 2),
+        "dbt_incremental_wall_s": round(incremental_wall, 2),
+        "dbt_incremental_nodes_s": incremental_nodes,
+        "incremental_user_activity_s": round(incremental_nodes["user_activity"], 2),
+        "incremental_models_s": round(
+            incremental_nodes["user_activity"] + incremental_nodes["user_segment_changes"], 2
+        ),
+    }
+    report["ratio_full_profile_models_vs_baseline"] = round(
+        report["full_profile_models_s"] / baseline_full, 2
+    )
+    report["ratio_incremental_user_activity_vs_upsert"] = round(
+        report["incremental_user_activity_s"] / baseline_upsert, 2
+    )
+    report["ratio_incremental_models_vs_upsert"] = round(
+        report["incremental_models_s"] / baseline_upsert, 2
+    )
+    report["ratio_incremental_wall_vs_full_wall"] = round(incremental_wall / full_wall, 3)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    (RESULTS_DIR / f"dbt-{stamp}.json").write_text(json.dumps(report, indent=2))
+    (RESULTS_DIR / f"dbt-{stamp}-incremental-plan.txt").write_text(plan)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
