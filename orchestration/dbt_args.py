@@ -37,7 +37,9 @@ def dbt_build_args(
     if full_refresh:
         args.append("--full-refresh")
     if select:
-        args += ["--select", select]
+        # Only tests whose every parent is selected: a test that also reads an unselected
+        # model (a relationship to a downstream mart) would read a table this run never built.
+        args += ["--select", select, "--indirect-selection", "cautious"]
     dbt_vars: dict[str, str] = {}
     if as_of:
         dbt_vars["pulse__as_of"] = normalize_as_of(as_of)

@@ -1,20 +1,33 @@
-"""Run Pulse on this machine: migrate, load demo data once, serve the API.
+"""Run Pulse on this machine: migrate, load demo data once, serve the API and the Dagster UI.
 
     make run            (or: .venv/bin/python scripts/run_pulse.py)
 
-With DATABASE_URL unset everything runs on the embedded PostgreSQL under ./.pulse/.
-PULSE_HOST / PULSE_PORT choose where the API listens (default 127.0.0.1:8000).
+With DATABASE_URL unset everything runs on the embedded PostgreSQL under ./.pulse/,
+and Dagster keeps its instance (SQLite) under ./.pulse/dagster (or DAGSTER_HOME).
+PULSE_HOST / PULSE_PORT choose where the API listens (default 127.0.0.1:8000),
+PULSE_DAGSTER_PORT where the Dagster UI does (default 3000). The segments are
+materialized once at start (a full refresh, visible in the UI); after that the
+schedules take over. Ctrl-C (or SIGTERM) stops every child process.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
+from types import FrameType
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# scripts/dbt.py would shadow the dbt package on this folder's import path.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "scripts"]
+sys.path.insert(0, str(ROOT))
+
+DAGSTER_START_SECONDS = 120
 
 
 def step(title: str, command: list[str]) -> None:
@@ -24,19 +37,98 @@ def step(title: str, command: list[str]) -> None:
         raise SystemExit(f"pulse: {title} failed (exit {completed.returncode})")
 
 
+def default_signals() -> None:
+    # A shell that starts us in the background makes children inherit SIGINT/SIGTERM as
+    # ignored (dagster dev would then never stop): give them the default handlers back.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    # Own process group each, so stopping a child also stops everything it started.
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, preexec_fn=default_signals, start_new_session=True
+    )
+
+
+def stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def wait_until_answering(url: str, seconds: float, child: subprocess.Popen[bytes]) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and child.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except OSError:
+            time.sleep(1)
+    return False
+
+
+def raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    signal.signal(signal.SIGINT, raise_interrupt)
+    signal.signal(signal.SIGTERM, raise_interrupt)
     host = os.environ.get("PULSE_HOST", "127.0.0.1")
     port = os.environ.get("PULSE_PORT", "8000")
+    dagster_port = os.environ.get("PULSE_DAGSTER_PORT", "3000")
     step("migrating the database", [str(BIN / "alembic"), "upgrade", "head"])
     step(
         "loading demo data (first run only)",
         [sys.executable, "scripts/generate_demo_data.py", "--users", "2000", "--if-empty"],
     )
-    print(f"==> Pulse API on http://{host}:{port}  (docs: http://{host}:{port}/docs)", flush=True)
-    os.execv(
-        str(BIN / "uvicorn"),
-        [str(BIN / "uvicorn"), "ingest.main:app", "--host", host, "--port", port],
-    )
+
+    from orchestration.instance import prepare_dagster_home
+    from orchestration.project import prepare_manifest_if_stale
+
+    print("==> preparing Dagster (instance and dbt manifest)", flush=True)
+    home = prepare_dagster_home()
+    prepare_manifest_if_stale()
+    env = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")])}
+
+    children: list[subprocess.Popen[bytes]] = []
+    try:
+        children.append(
+            start([str(BIN / "uvicorn"), "ingest.main:app", "--host", host, "--port", port], env)
+        )
+        dagster = start(
+            [str(BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", host, "-p", dagster_port],
+            env,
+        )
+        children.append(dagster)
+        print("==> materializing everything once (full refresh through Dagster)", flush=True)
+        refresh = subprocess.run(
+            [sys.executable, "scripts/segment_users.py", "--full-refresh"], cwd=ROOT, env=env
+        )
+        if refresh.returncode != 0:
+            print("pulse: the first refresh failed; see the run in the Dagster UI", flush=True)
+        print("==> waiting for the Dagster UI", flush=True)
+        ui_url = f"http://{host}:{dagster_port}"
+        if not wait_until_answering(f"{ui_url}/server_info", DAGSTER_START_SECONDS, dagster):
+            raise SystemExit("pulse: the Dagster UI did not start (see its output above)")
+        print(f"==> Pulse API   http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+        print(f"==> Dagster UI  {ui_url}  (instance: {home})")
+        print("==> Ctrl-C stops everything", flush=True)
+        while all(child.poll() is None for child in children):
+            time.sleep(1)
+        raise SystemExit("pulse: a service stopped unexpectedly; stopping the others")
+    except KeyboardInterrupt:
+        print("\n==> stopping", flush=True)
+    finally:
+        stop(children)
 
 
 if __name__ == "__main__":

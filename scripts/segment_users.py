@@ -24,25 +24,32 @@ import time
 import uuid
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 # The repository root replaces this script's folder on the path: scripts/dbt.py would
 # otherwise shadow the dbt package that dagster-dbt imports.
-sys.path[0] = str(Path(__file__).resolve().parent.parent)
+SCRIPTS_DIR = Path(__file__).resolve().parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != SCRIPTS_DIR]
+sys.path.insert(0, str(SCRIPTS_DIR.parent))
 
 warnings.filterwarnings("ignore", module="dagster.*")
 warnings.filterwarnings("ignore", module="dagster_dbt.*")
 
 from orchestration.dbt_args import normalize_as_of  # noqa: E402
-from orchestration.instance import prepare_dagster_home  # noqa: E402
-from orchestration.project import prepare_manifest_if_stale  # noqa: E402
 
 # Dagster's own console logger would print every event; the progress lines replace it.
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """Bad arguments give one line on stderr (and exit 2), like every other failure here."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="segment_users.py", description="Refresh Pulse's user segments through Dagster."
     )
     parser.add_argument(
@@ -227,6 +234,10 @@ def published_summary() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    # Imported after the arguments are checked: a typo should not wait for Dagster to load.
+    from orchestration.instance import prepare_dagster_home
+    from orchestration.project import prepare_manifest_if_stale
+
     home = prepare_dagster_home()
     print(f"Dagster instance: {home}", file=sys.stderr, flush=True)
     prepare_manifest_if_stale()

@@ -1,0 +1,289 @@
+"""The pipeline end to end, in process, against the test database.
+
+One full refresh publishes everything; the tests after it change one thing each
+and restore it: a failing upstream check, the overlap guard, a dry run, a replay.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from dagster import (
+    AssetKey,
+    DagsterEventType,
+    DagsterInstance,
+    ExecuteInProcessResult,
+    build_run_status_sensor_context,
+    build_sensor_context,
+)
+from dagster._core.instance.ref import InstanceRef
+from sqlalchemy import Engine, text
+
+from ingest.config import PROJECT_ROOT
+from orchestration.assets.dbt import REFRESH_LOCK
+from orchestration.checks import USER_SEGMENT_KEY
+from orchestration.config import OrchestrationSettings
+from orchestration.definitions import defs
+from orchestration.resources import PulseDatabase
+from orchestration.sensors import build_alert_sensors
+from tests.orchestration.conftest import REPLAY_USER_ID, WebhookReceiver
+
+SNAPSHOT_KEY = AssetKey(["snapshots", "user_segment_history"])
+QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+
+
+def run_job(instance: DagsterInstance, name: str, **config: Any) -> ExecuteInProcessResult:
+    run_config: dict[str, Any] = dict(QUIET)
+    if config:
+        run_config["ops"] = {"pulse_dbt_models": {"config": config}}
+    return defs.resolve_job_def(name).execute_in_process(
+        run_config=run_config, instance=instance, raise_on_error=False
+    )
+
+
+def published_rows(engine: Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                text(
+                    "select user_id, segment, rule, computed_at from analytics.user_segment "
+                    "order by user_id"
+                )
+            )
+        ]
+
+
+def segment_of(engine: Engine, user_id: int) -> tuple[str, datetime]:
+    with engine.connect() as connection:
+        row = connection.execute(
+            text("select segment, as_of from analytics.user_segment where user_id = :id"),
+            {"id": user_id},
+        ).one()
+    return row.segment, row.as_of
+
+
+def load_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "segment_users_script", PROJECT_ROOT / "scripts" / "segment_users.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def full_refresh(
+    seeded_database: Engine, dagster_instance: DagsterInstance
+) -> ExecuteInProcessResult:
+    return run_job(dagster_instance, "segment_full_refresh", full_refresh=True)
+
+
+def test_full_refresh_materializes_every_asset_and_passes_every_check(
+    full_refresh: ExecuteInProcessResult, seeded_database: Engine
+) -> None:
+    assert full_refresh.success
+    materialized = {event.asset_key for event in full_refresh.get_asset_materialization_events()}
+    expected = defs.resolve_job_def("segment_full_refresh").asset_layer.selected_asset_keys
+    observed = {event.asset_key for event in full_refresh.get_asset_observation_events()}
+    assert AssetKey(["app", "activity_events"]) in observed
+    assert {USER_SEGMENT_KEY, SNAPSHOT_KEY} <= materialized
+    assert materialized | observed == set(expected)
+    evaluations = [
+        event.event_specific_data
+        for event in full_refresh.all_events
+        if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
+    ]
+    assert len(evaluations) > 20 and all(evaluation.passed for evaluation in evaluations)
+    with seeded_database.connect() as connection:
+        users = connection.execute(text("select count(*) from app.users")).scalar_one()
+        published = connection.execute(
+            text("select count(*) from analytics.user_segment")
+        ).scalar_one()
+        history = connection.execute(
+            text("select count(*) from snapshots.user_segment_history")
+        ).scalar_one()
+    assert published == users == history
+    assert segment_of(seeded_database, REPLAY_USER_ID)[0] == "DORMANT_SHORT"
+
+
+@pytest.fixture
+def bad_event_type(seeded_database: Engine) -> Iterator[None]:
+    """An event type the rules do not know, as a broken ingest release could write."""
+    with seeded_database.begin() as connection:
+        name, definition = connection.execute(
+            text(
+                "select conname, pg_get_constraintdef(oid) from pg_constraint "
+                "where conrelid = 'app.activity_events'::regclass and conname like '%event_type'"
+            )
+        ).one()
+        connection.execute(text(f'alter table app.activity_events drop constraint "{name}"'))
+        connection.execute(
+            text(
+                "insert into app.activity_events (event_id, user_id, event_type, occurred_at) "
+                "select :id, min(id), 'slot_play', now() from app.users"
+            ),
+            {"id": uuid.uuid4()},
+        )
+    yield
+    with seeded_database.begin() as connection:
+        connection.execute(text("delete from app.activity_events where event_type = 'slot_play'"))
+        connection.execute(
+            text(f'alter table app.activity_events add constraint "{name}" {definition}')
+        )
+
+
+def test_failing_upstream_check_blocks_user_segment_and_alerts(
+    full_refresh: ExecuteInProcessResult,
+    seeded_database: Engine,
+    dagster_instance: DagsterInstance,
+    bad_event_type: None,
+    webhook: WebhookReceiver,
+) -> None:
+    before = published_rows(seeded_database)
+
+    result = run_job(dagster_instance, "segment_refresh")
+
+    assert not result.success
+    failed = [
+        event.event_specific_data
+        for event in result.all_events
+        if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
+        and not event.event_specific_data.passed
+    ]
+    assert [evaluation.asset_key for evaluation in failed] == [
+        AssetKey(["staging", "stg_app__activity_events"])
+    ]
+    assert "accepted_values" in failed[0].check_name
+    materialized = {event.asset_key for event in result.get_asset_materialization_events()}
+    assert USER_SEGMENT_KEY not in materialized
+    assert published_rows(seeded_database) == before
+
+    # Both alerts fire: the failed check and the failed run, each to the webhook.
+    sensors = {
+        sensor.name: sensor
+        for sensor in build_alert_sensors(OrchestrationSettings(alert_webhook_url=webhook.url))
+    }
+    check_tick = sensors["check_failure_alert"].evaluate_tick(
+        build_sensor_context(instance=dagster_instance)
+    )
+    assert check_tick.cursor
+    run = dagster_instance.get_run_by_id(result.run_id)
+    [failure] = [
+        record.dagster_event
+        for record in dagster_instance.all_logs(result.run_id, of_type=DagsterEventType.RUN_FAILURE)
+    ]
+    sensors["run_failure_alert"](
+        build_run_status_sensor_context(
+            sensor_name="run_failure_alert",
+            dagster_event=failure,
+            dagster_instance=dagster_instance,
+            dagster_run=run,
+        ).for_run_failure()
+    )
+    texts = [str(body["text"]) for body in webhook.bodies]
+    assert any("accepted_values" in text and "failed" in text for text in texts)
+    assert any("run of segment_refresh failed" in text for text in texts)
+
+
+def test_a_second_refresh_never_overlaps_a_running_one(
+    full_refresh: ExecuteInProcessResult, dagster_instance: DagsterInstance
+) -> None:
+    with PulseDatabase().exclusive(REFRESH_LOCK):
+        result = run_job(dagster_instance, "segment_refresh")
+    assert not result.success
+    failure = next(event for event in result.all_events if event.is_step_failure)
+    assert "another segment refresh is running" in str(failure.event_specific_data.error)
+
+
+def test_dry_run_reports_transitions_and_changes_no_published_row(
+    full_refresh: ExecuteInProcessResult, seeded_database: Engine, tmp_path: Path
+) -> None:
+    before = published_rows(seeded_database)
+    with seeded_database.begin() as connection:
+        connection.execute(
+            text(
+                "insert into app.activity_events (event_id, user_id, event_type, occurred_at) "
+                "values (:id, :user_id, 'login', now() - interval '1 minute')"
+            ),
+            {"id": uuid.uuid4(), "user_id": REPLAY_USER_ID},
+        )
+    dagster_home = tmp_path / "empty-dagster-home"
+    dagster_home.mkdir()
+    try:
+        completed = subprocess.run(
+            [sys.executable, "scripts/segment_users.py", "--dry-run", "--json"],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+    finally:
+        with seeded_database.begin() as connection:
+            connection.execute(
+                text(
+                    "delete from app.activity_events where user_id = :id and event_type = 'login'"
+                ),
+                {"id": REPLAY_USER_ID},
+            )
+
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    report = json.loads(completed.stdout)
+    moves = {(item["from_segment"], item["to_segment"]): item for item in report["transitions"]}
+    assert REPLAY_USER_ID in moves[("DORMANT_SHORT", "ACTIVE")]["sample_user_ids"]
+    assert all(len(item["sample_user_ids"]) <= 10 for item in report["transitions"])
+    assert report["total_users"] == len(before)
+    assert report["total_moving"] == sum(
+        item["users"] for key, item in moves.items() if key[0] != key[1]
+    )
+    assert "built" in completed.stderr or "step" in completed.stderr  # progress lines
+    assert published_rows(seeded_database) == before
+    # The run is recorded in the instance the empty DAGSTER_HOME became.
+    assert (dagster_home / "dagster.yaml").exists()
+    with DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+        [run] = instance.get_runs()
+    assert run.job_name == "segment_dry_run" and run.is_success
+
+
+def test_as_of_reproduces_a_past_moment(
+    full_refresh: ExecuteInProcessResult,
+    seeded_database: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    past = (datetime.now(UTC) - timedelta(days=15)).replace(microsecond=0)
+    script = load_script()
+
+    assert script.main(["--as-of", past.isoformat(), "--json"]) == 0
+
+    summary = json.loads(capsys.readouterr().out)
+    assert datetime.fromisoformat(summary["as_of"]) == past
+    # 15 days ago the replay player had played 5 days before: ACTIVE, not DORMANT_SHORT.
+    assert segment_of(seeded_database, REPLAY_USER_ID) == ("ACTIVE", past)
+
+
+def test_script_exits_non_zero_with_one_line_for_bad_input() -> None:
+    completed = subprocess.run(
+        [sys.executable, "scripts/segment_users.py", "--as-of", "last tuesday"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode == 2
+    assert completed.stderr.strip().count("\n") == 0 and "ISO-8601" in completed.stderr
