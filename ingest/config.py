@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     pulse_home: Path = PROJECT_ROOT / ".pulse"
     jwt_secret: SecretStr | None = None
     log_level: str = "INFO"
+    # Per-user limit on the player routes (token bucket); 0 turns the limit off.
+    pulse_rate_limit_per_second: float = Field(default=50.0, ge=0)
+    pulse_rate_limit_burst: int = Field(default=100, ge=1)
 
     @model_validator(mode="after")
     def _require_secret_outside_development(self) -> Settings:

@@ -8,7 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
-from ingest.api.errors import validation_error_handler
+from ingest.api.errors import (
+    DATABASE_UNAVAILABLE,
+    database_unavailable_handler,
+    validation_error_handler,
+)
 from ingest.api.limits import BodySizeLimitMiddleware
 from ingest.api.routes import (
     activity,
@@ -47,12 +51,17 @@ app = FastAPI(
     lifespan=lifespan,
 )
 app.add_exception_handler(RequestValidationError, validation_error_handler)
+for unavailable in DATABASE_UNAVAILABLE:
+    app.add_exception_handler(unavailable, database_unavailable_handler)
 app.add_middleware(BodySizeLimitMiddleware)
 # Added last, so it is outermost: it also logs and counts the 413s above.
 app.add_middleware(RequestObservabilityMiddleware)
 app.include_router(health.router)
 app.include_router(metrics.router)
-app.include_router(activity.router)
+app.include_router(
+    activity.router,
+    responses={429: {"description": "Over the per-user rate limit; wait `Retry-After` seconds"}},
+)
 app.include_router(users.router)
 app.include_router(external_ranking.router)
 app.include_router(segments.router)

@@ -1,7 +1,8 @@
 """FastAPI dependencies shared by the routes, as `Annotated` aliases.
 
 - `SessionDep`: an `AsyncSession` for the request; commit explicitly.
-- `CurrentUserId`: the player's id from a valid bearer token (401 otherwise).
+- `CurrentUserId`: the player's id from a valid bearer token (401 otherwise); the
+  per-user rate limit applies (429).
 - `AdminDep`: an `Admin` (its `.subject` names the actor in audit rows); 401 for a bad
   token, 403 for a valid token without the "admin" role.
 """
@@ -16,6 +17,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ingest.api.rate_limit import get_rate_limiter
 from ingest.auth import InvalidToken, TokenClaims, decode_token
 from ingest.db import get_async_session_factory
 
@@ -63,7 +65,11 @@ ClaimsDep = Annotated[TokenClaims, Depends(get_token_claims)]
 
 
 def get_current_user_id(claims: ClaimsDep) -> int:
-    """The player's id; it comes from the token only, never from a request body."""
+    """The player's id; it comes from the token only, never from a request body.
+
+    Player routes are rate limited per user here (429 with Retry-After when over).
+    """
+    get_rate_limiter().check(claims.user_id)
     return claims.user_id
 
 

@@ -3,6 +3,8 @@
 Validation errors (422) list every problem with its location, a dotted field name
 (`events[3].occurred_at`) and a message; nothing of the request is echoed back.
 Bodies are rendered ASCII-only, so no input can make the error response itself fail.
+A database that cannot be reached (down, restarting, pool exhausted) is a 503 that
+tells the client to retry, not a 500.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.responses import JSONResponse
 
 from ingest.models import EVENT_TYPES
@@ -66,3 +69,18 @@ def _count_rejected(body: Any) -> None:
     for event in events:
         event_type = event.get("event_type") if isinstance(event, dict) else None
         count_event(event_type if event_type in EVENT_TYPES else UNKNOWN_EVENT_TYPE, "rejected")
+
+
+# Errors that say "the database cannot be reached right now", not "this request is wrong".
+DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+async def database_unavailable_handler(request: Request, error: Exception) -> JSONResponse:
+    return AsciiJSONResponse(
+        status_code=503,
+        content={
+            "detail": "the database is unavailable right now; retry later "
+            "(events: with the same event_id)"
+        },
+        headers={"Retry-After": "1"},
+    )

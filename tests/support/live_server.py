@@ -30,11 +30,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@contextmanager
-def live_server(log_path: Path, workers: int = 1) -> Iterator[LiveServer]:
-    """uvicorn on a free port with this process's environment (test database, JWT secret)."""
-    port = free_port()
-    command = [
+def uvicorn_command(port: int, workers: int = 1) -> list[str]:
+    return [
         sys.executable,
         "-m",
         "uvicorn",
@@ -47,22 +44,41 @@ def live_server(log_path: Path, workers: int = 1) -> Iterator[LiveServer]:
         str(workers),
         "--no-access-log",
     ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=log)
+
+
+def start_uvicorn(command: list[str], log_path: Path, env: dict[str, str], port: int) -> LiveServer:
+    """Start `command` (uvicorn on `port`) and return once `/healthz` answers."""
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
     server = LiveServer(f"http://127.0.0.1:{port}", process, log_path)
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"uvicorn exited: {log_path.read_text()}")
+        try:
+            if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"uvicorn did not start: {log_path.read_text()}")
+        time.sleep(0.1)
+
+
+@contextmanager
+def live_server(
+    log_path: Path, workers: int = 1, env: dict[str, str] | None = None
+) -> Iterator[LiveServer]:
+    """uvicorn on a free port with this process's environment (test database, JWT secret).
+
+    `env` overrides single variables (another DATABASE_URL, a lower rate limit).
+    """
+    port = free_port()
+    command = uvicorn_command(port, workers)
+    server = start_uvicorn(command, log_path, {**os.environ, **(env or {})}, port)
+    process = server.process
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"uvicorn exited: {log_path.read_text()}")
-            try:
-                if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"uvicorn did not start: {log_path.read_text()}")
-            time.sleep(0.1)
         yield server
     finally:
         process.terminate()

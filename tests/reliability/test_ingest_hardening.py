@@ -1,0 +1,183 @@
+"""Ingest hardening on real uvicorn processes: per-user rate limit, graceful shutdown on
+SIGTERM, and readiness that follows the database without a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from ingest.api.rate_limit import RateLimiter
+from tests.ingest.helpers import fresh_user_id
+from tests.support.auth import user_headers
+from tests.support.live_server import live_server
+from tests.support.throwaway_postgres import ThrowawayPostgres
+
+RECORD = "/api/activity/record"
+
+
+def _event() -> dict[str, str]:
+    return {"event_id": str(uuid.uuid4()), "event_type": "login"}
+
+
+def _stored(engine: Engine, event_ids: list[str]) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.scalar(
+                text(
+                    "select count(*) from app.activity_events "
+                    "where event_id = any(cast(:ids as uuid[]))"
+                ),
+                {"ids": event_ids},
+            )
+        )
+
+
+def test_token_bucket_allows_a_burst_then_the_configured_rate() -> None:
+    limiter = RateLimiter(per_second=2, burst=3)
+    assert [limiter.retry_after(7, now=100.0) for _ in range(3)] == [None, None, None]
+    assert limiter.retry_after(7, now=100.0) == pytest.approx(0.5)
+    # Another user has a bucket of its own.
+    assert limiter.retry_after(8, now=100.0) is None
+    # Half a second refills one request, not more.
+    assert limiter.retry_after(7, now=100.5) is None
+    assert limiter.retry_after(7, now=100.5) is not None
+    # A long pause refills up to the burst only.
+    assert [limiter.retry_after(7, now=200.0) for _ in range(4)][-1] is not None
+    assert RateLimiter(per_second=0, burst=1).retry_after(7) is None
+
+
+@pytest.mark.anyio
+async def test_a_flooding_user_gets_429_while_another_user_is_served(
+    migrated_database: str, engine: Engine, tmp_path: Path
+) -> None:
+    limits = {"PULSE_RATE_LIMIT_PER_SECOND": "2", "PULSE_RATE_LIMIT_BURST": "5"}
+    flooder, neighbour = fresh_user_id(), fresh_user_id()
+    with live_server(tmp_path / "server.log", env=limits) as server:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as client:
+            flood_bodies = [_event() for _ in range(60)]
+            flood = [
+                client.post(RECORD, json=body, headers=user_headers(flooder))
+                for body in flood_bodies
+            ]
+            neighbour_bodies = [_event() for _ in range(4)]
+            served = [
+                client.post(RECORD, json=body, headers=user_headers(neighbour))
+                for body in neighbour_bodies
+            ]
+            responses = await asyncio.gather(*flood, *served)
+
+    flood_responses, neighbour_responses = responses[:60], responses[60:]
+    assert [response.status_code for response in neighbour_responses] == [202] * 4
+    limited = [response for response in flood_responses if response.status_code == 429]
+    accepted = [
+        body
+        for body, response in zip(flood_bodies, flood_responses, strict=True)
+        if response.status_code == 202
+    ]
+    assert limited and accepted
+    assert len(limited) + len(accepted) == 60
+    for response in limited:
+        assert int(response.headers["Retry-After"]) >= 1
+        assert "too many requests" in response.json()["detail"]
+    # A refused event is not stored; an acknowledged one is.
+    assert _stored(engine, [body["event_id"] for body in accepted]) == len(accepted)
+    assert _stored(engine, [body["event_id"] for body in flood_bodies]) == len(accepted)
+    assert _stored(engine, [body["event_id"] for body in neighbour_bodies]) == 4
+
+
+async def _wait_for_lock_waiters(engine: Engine, database: str) -> None:
+    deadline = time.monotonic() + 30
+    query = text(
+        "select count(*) from pg_stat_activity "
+        "where datname = :db and wait_event_type = 'Lock' and query ilike '%activity_events%'"
+    )
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            if connection.scalar(query, {"db": database}):
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no event insert ever waited on the table lock")
+
+
+@pytest.mark.anyio
+async def test_sigterm_finishes_in_flight_requests_and_commits_them(
+    migrated_database: str, engine: Engine, tmp_path: Path
+) -> None:
+    bodies = [_event() for _ in range(40)]
+    users = [fresh_user_id() for _ in bodies]
+    with live_server(tmp_path / "server.log") as server:
+        # Hold the event table so that requests are provably in flight at SIGTERM:
+        # their inserts wait on this lock until the test lets go.
+        holder = engine.connect()
+        transaction = holder.begin()
+        holder.execute(text("lock table app.activity_events in share row exclusive mode"))
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
+            in_flight = [
+                asyncio.create_task(client.post(RECORD, json=body, headers=user_headers(user)))
+                for body, user in zip(bodies, users, strict=True)
+            ]
+            await _wait_for_lock_waiters(engine, engine.url.database or "")
+            await asyncio.sleep(0.5)  # let the remaining requests reach the writer queue
+            server.process.send_signal(signal.SIGTERM)
+            await asyncio.sleep(1)
+            # Still draining: the held requests keep it alive, new connections are refused.
+            assert server.process.poll() is None
+            with pytest.raises(httpx.TransportError):
+                await client.post(
+                    RECORD,
+                    json=_event(),
+                    headers={**user_headers(fresh_user_id()), "Connection": "close"},
+                )
+            transaction.commit()
+            holder.close()
+            responses = await asyncio.gather(*in_flight, return_exceptions=True)
+        # uvicorn ends a graceful shutdown by re-raising the signal it caught.
+        assert server.process.wait(timeout=30) == -signal.SIGTERM
+        assert "Application shutdown complete" in server.log_path.read_text()
+
+    statuses = [getattr(response, "status_code", repr(response)) for response in responses]
+    assert statuses == [202] * len(bodies)
+    assert _stored(engine, [body["event_id"] for body in bodies]) == len(bodies)
+
+
+def test_readyz_follows_the_database_without_a_restart(
+    owned_postgres: ThrowawayPostgres, tmp_path: Path
+) -> None:
+    database_url = owned_postgres.create_migrated_database("pulse_readyz")
+    with live_server(tmp_path / "server.log", env={"DATABASE_URL": database_url}) as server:
+        pid = server.process.pid
+        headers = user_headers(fresh_user_id())
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            assert client.get("/readyz").status_code == 200
+
+            owned_postgres.stop("fast")
+            down = client.get("/readyz")
+            assert down.status_code == 503
+            assert "database unreachable" in down.json()["reason"]
+            assert client.get("/healthz").status_code == 200
+            # Writes while the database is down are a documented, retryable 503.
+            refused = client.post(RECORD, json=_event(), headers=headers)
+            assert refused.status_code == 503
+            assert "retry" in refused.json()["detail"]
+
+            owned_postgres.start()
+            deadline = time.monotonic() + 30
+            while client.get("/readyz").status_code != 200:
+                assert time.monotonic() < deadline, "/readyz never came back"
+                time.sleep(0.2)
+            body = _event()
+            assert client.post(RECORD, json=body, headers=headers).status_code == 202
+        assert server.process.pid == pid and server.process.poll() is None
+
+    owned_engine = create_engine(database_url)
+    try:
+        assert _stored(owned_engine, [body["event_id"]]) == 1
+    finally:
+        owned_engine.dispose()
