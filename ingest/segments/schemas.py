@@ -88,6 +88,9 @@ class OverrideRequest(BaseModel):
     def _reason_not_blank(cls, reason: str) -> str:
         if not reason.strip():
             raise ValueError("reason must not be blank: say why the segment is overridden")
+        if "\x00" in reason:
+            # PostgreSQL text cannot hold NUL; refuse it here rather than fail on insert.
+            raise ValueError("reason must not contain NUL (\\u0000) characters")
         return reason.strip()
 
     @field_validator("expires_at")
