@@ -67,7 +67,11 @@ def build_alert_sensors(settings: OrchestrationSettings) -> list[SensorDefinitio
             if not isinstance(evaluation, AssetCheckEvaluation) or evaluation.passed:
                 continue
             failures += 1
-            description = evaluation.description or "no description"
+            # dbt tests carry no description; their metadata says how many rows failed.
+            failing_rows = evaluation.metadata.get("dagster_dbt/failed_row_count")
+            description = evaluation.description or (
+                f"{failing_rows.value} failing row(s)" if failing_rows else "check failed"
+            )
             send_alert(
                 "check_failure",
                 f"check {evaluation.check_name} on {evaluation.asset_key.to_user_string()} failed",
