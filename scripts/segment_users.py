@@ -141,18 +141,28 @@ class ProgressPrinter(threading.Thread):
         self.line(f"{self.checks_passed} checks passed")
 
 
-def execute(job_name: str, run_config: dict[str, Any], tags: dict[str, str]) -> Any:
-    """Run a job of the code location in this process, recorded in the Pulse instance."""
-    from dagster import DagsterInstance
+def execute(
+    job_name: str, run_config: dict[str, Any], tags: dict[str, str], *, skip_snapshot: bool = False
+) -> Any:
+    """Run a job of the code location in this process, recorded in the Pulse instance.
+
+    `skip_snapshot` leaves the membership history alone: a replay of a past moment must
+    not enter the history (and the change feed) as if it were the present.
+    """
+    from dagster import AssetKey, DagsterInstance
 
     from orchestration.definitions import defs
 
+    snapshot_key = AssetKey(["snapshots", "user_segment_history"])
     instance = DagsterInstance.get()
     run_id = str(uuid.uuid4())
     progress = ProgressPrinter(instance, run_id)
     progress.start()
     # dbt's own log lines are progress too, but stdout is reserved for the result (--json).
     job = defs.resolve_job_def(job_name)
+    selection = None
+    if skip_snapshot:
+        selection = [key for key in job.asset_layer.selected_asset_keys if key != snapshot_key]
     with contextlib.redirect_stdout(sys.stderr):
         try:
             result = job.execute_in_process(
@@ -161,6 +171,7 @@ def execute(job_name: str, run_config: dict[str, Any], tags: dict[str, str]) -> 
                 raise_on_error=False,
                 run_id=run_id,
                 tags=tags,
+                asset_selection=selection,
             )
         finally:
             progress.stop()
@@ -271,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         job_name,
         refresh_run_config(full_refresh=arguments.full_refresh, as_of=arguments.as_of),
         tags,
+        skip_snapshot=arguments.as_of is not None,
     )
     if not result.success:
         print(failure_reason(result), file=sys.stderr)

@@ -14,7 +14,6 @@ from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
-    build_dbt_asset_selection,
     dbt_assets,
 )
 
@@ -70,9 +69,3 @@ def pulse_dbt_models(
     if not invocation.is_successful():
         # dbt skipped everything downstream of the failure: nothing after it was published.
         raise Failure(description=failure_summary(invocation.get_artifact("run_results.json")))
-
-
-# Everything dbt builds except the membership snapshot (that one belongs to the daily run).
-dbt_without_snapshot = build_dbt_asset_selection(
-    [pulse_dbt_models], dbt_select="fqn:*", dbt_exclude="resource_type:snapshot"
-)

@@ -65,6 +65,19 @@ def published_rows(engine: Engine) -> list[tuple[Any, ...]]:
         ]
 
 
+def history_rows(engine: Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                text(
+                    "select user_id, segment, dbt_valid_from, dbt_valid_to "
+                    "from snapshots.user_segment_history order by 1, 3"
+                )
+            )
+        ]
+
+
 def segment_of(engine: Engine, user_id: int) -> tuple[str, datetime]:
     with engine.connect() as connection:
         row = connection.execute(
@@ -271,6 +284,7 @@ def test_as_of_reproduces_a_past_moment(
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     past = (datetime.now(UTC) - timedelta(days=15)).replace(microsecond=0)
     script = load_script()
+    history_before = history_rows(seeded_database)
 
     assert script.main(["--as-of", past.isoformat(), "--json"]) == 0
 
@@ -278,6 +292,8 @@ def test_as_of_reproduces_a_past_moment(
     assert datetime.fromisoformat(summary["as_of"]) == past
     # 15 days ago the replay player had played 5 days before: ACTIVE, not DORMANT_SHORT.
     assert segment_of(seeded_database, REPLAY_USER_ID) == ("ACTIVE", past)
+    # A replay is not the present: the membership history (and change feed) stay as they were.
+    assert history_rows(seeded_database) == history_before
 
 
 def test_script_exits_non_zero_with_one_line_for_bad_input() -> None:
