@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format migrate demo clean
+.PHONY: install run test lint format migrate demo clean soak
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
@@ -26,6 +26,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Long fault and fuzz runs, kept out of `make test` (figures in docs/reliability.md).
+# Needs DATABASE_URL like `make test`; the fault soak brings its own PostgreSQL.
+soak: $(STAMP)
+	$(BIN)/python -m bench.faults.soak --events 50000 --players 200 --server-kills 2 --postgres-restarts 1
+	PULSE_FUZZ_EXAMPLES=25 $(BIN)/pytest tests/reliability/test_fuzz_every_route.py -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
