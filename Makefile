@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format migrate demo clean soak
+.PHONY: install run test lint format migrate demo clean soak manifest
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
@@ -23,6 +23,10 @@ demo: migrate
 
 run: $(STAMP)
 	$(BIN)/python scripts/run_pulse.py
+
+# Parse dbt_project/ into the manifest the Dagster code location loads (after each change).
+manifest: $(STAMP)
+	$(BIN)/python -c "from orchestration.project import prepare_manifest; prepare_manifest()"
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 
 from orchestration.assets.dbt import pulse_dbt_models
 from orchestration.assets.raw import raw_table_assets
@@ -24,4 +24,7 @@ defs = Definitions(
     schedules=build_schedules(settings),
     sensors=build_alert_sensors(settings),
     resources=pulse_resources(),
+    # One process per run: a step per raw table in its own process would each re-import
+    # Dagster and dbt (seconds and ~200 MB apiece) for a query that takes milliseconds.
+    executor=in_process_executor,
 )
