@@ -1,0 +1,119 @@
+"""The segment refresh under faults, through `scripts/segment_users.py` in real processes:
+a run killed while it publishes `user_segment` leaves the published table as it was."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from ingest.config import PROJECT_ROOT
+
+SCRIPT = PROJECT_ROOT / "scripts" / "segment_users.py"
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, dict[str, str]]]:
+    """A database of its own with demo players and one completed refresh."""
+    from tests.support.databases import create_database, drop_database
+
+    base = os.environ["PULSE_SERVER_URL"]
+    name = f"pulse_test_pipeline_{os.getpid()}"
+    url = create_database(base, name)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DAGSTER_HOME": str(tmp_path_factory.mktemp("dagster")),
+    }
+    try:
+        for command in (
+            [sys.executable, "-m", "alembic", "upgrade", "head"],
+            [sys.executable, "scripts/generate_demo_data.py", "--users", "200"],
+            [sys.executable, str(SCRIPT), "--full-refresh"],
+        ):
+            subprocess.run(command, cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
+        engine = create_engine(url)
+        yield engine, env
+        engine.dispose()
+    finally:
+        drop_database(base, name)
+
+
+def _segments(engine: Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                text(
+                    "select user_id, segment, rule, computed_at "
+                    "from analytics.user_segment order by 1"
+                )
+            )
+        ]
+
+
+def _refresh(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, str(SCRIPT)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: dbt's subprocess dies with it
+    )
+
+
+def _wait_for_publish_blocked(engine: Engine, database: str) -> None:
+    query = text(
+        "select count(*) from pg_stat_activity where datname = :db "
+        "and wait_event_type = 'Lock' and query ilike '%user_segment%'"
+    )
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        with engine.connect() as connection:
+            if connection.scalar(query, {"db": database}):
+                return
+        time.sleep(0.1)
+    raise AssertionError("the refresh never reached the publication of user_segment")
+
+
+def test_a_run_killed_while_publishing_leaves_the_table_as_it_was(
+    published: tuple[Engine, dict[str, str]],
+) -> None:
+    engine, env = published
+    before = _segments(engine)
+    assert before
+    # A reader inside a transaction holds the published table; the run's swap of the
+    # new table into place must wait for it, so the kill lands mid-publication.
+    reader = engine.connect()
+    transaction = reader.begin()
+    reader.execute(text("select count(*) from analytics.user_segment"))
+    run = _refresh(env)
+    try:
+        _wait_for_publish_blocked(engine, engine.url.database or "")
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait(timeout=30)
+        # The reader still sees the whole old table.
+        assert reader.execute(text("select count(*) from analytics.user_segment")).scalar() == len(
+            before
+        )
+    finally:
+        transaction.commit()
+        reader.close()
+    time.sleep(1)  # the orphaned backend rolls back once it finds its client gone
+    assert _segments(engine) == before
+
+    completed = subprocess.run(
+        [sys.executable, str(SCRIPT)], cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=600
+    )
+    assert completed.returncode == 0, completed.stderr.decode()[-2000:]
+    after = _segments(engine)
+    assert {row[0] for row in after} == {row[0] for row in before}
+    assert all(row[3] > before[0][3] for row in after)
