@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format migrate demo clean soak manifest
+.PHONY: install run test lint format migrate demo clean soak manifest browser
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
@@ -28,7 +28,13 @@ run: $(STAMP)
 manifest: $(STAMP)
 	$(BIN)/python -c "from orchestration.project import prepare_manifest; prepare_manifest()"
 
-test: $(STAMP)
+# The console's browser test drives Debian's Chromium (never a downloaded browser build).
+browser:
+	@test -x /usr/bin/chromium || { \
+		echo "installing Debian's chromium for the browser test"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: $(STAMP) browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Long fault and fuzz runs, kept out of `make test` (figures in docs/reliability.md).
