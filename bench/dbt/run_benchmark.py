@@ -132,7 +132,8 @@ left join app.segment_overrides as overrides
     and (overrides.expires_at is null or overrides.expires_at > :as_of)
 """
 
-CHANGED_USERS = "select distinct user_id from app.activity_events where received_at > :since"
+# The users with new events, as an array the planner pushes to each table's user_id index.
+CHANGED_USERS = "array(select distinct user_id from app.activity_events where received_at > :since)"
 
 UPSERT_COLUMNS = (
     "created_at, roulette_plays, dice_plays, lottery_plays, total_play_duration, "
@@ -243,13 +244,13 @@ def main() -> int:
         )
 
     incremental_as_of = datetime.now(UTC)
-    changed = f"and user_id in ({CHANGED_USERS})"
+    changed = f"and user_id = any({CHANGED_USERS})"
     upsert = (
         f"insert into bench_baseline.user_profile (user_id, {UPSERT_COLUMNS}) "
         + PROFILE_SELECT.format(
             snapshot_filter=changed,
             event_filter=changed,
-            user_filter=f"and users.id in ({CHANGED_USERS})",
+            user_filter=f"and users.id = any({CHANGED_USERS})",
         )
         + f" on conflict (user_id) do update set ({UPSERT_COLUMNS}) = "
         + "("
