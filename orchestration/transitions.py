@@ -61,18 +61,27 @@ class TransitionReport:
         return asdict(self)
 
     def render(self) -> str:
-        """The report as a terminal table: every cell of the matrix, then the moves."""
+        """The report for a terminal: the matrix of counts, then each move with sample ids."""
+        sources = sorted({item.from_segment for item in self.transitions})
+        targets = sorted({item.to_segment for item in self.transitions})
+        counts = {(item.from_segment, item.to_segment): item.users for item in self.transitions}
+        width = max([8, *(len(name) + 2 for name in targets)])
+        corner = "published \\ new"
         lines = [
-            f"segment transitions (published -> dry run), as of {self.as_of or 'now'}:",
-            f"  {'from':<15} {'to':<15} {'users':>9}  sample user ids",
+            f"segment transitions, published -> dry run (as of {self.as_of or 'now'}):",
+            "",
+            f"  {corner:<16}" + "".join(f"{name:>{width}}" for name in targets),
         ]
+        for source in sources:
+            cells = "".join(f"{counts.get((source, target), 0):>{width}}" for target in targets)
+            lines.append(f"  {source:<16}{cells}")
+        lines += ["", f"total users: {self.total_users}; moving: {self.total_moving}"]
         for item in self.transitions:
-            moving = item.from_segment != item.to_segment
-            samples = ", ".join(str(user_id) for user_id in item.sample_user_ids) if moving else ""
-            lines.append(
-                f"  {item.from_segment:<15} {item.to_segment:<15} {item.users:>9}  {samples}"
-            )
-        lines.append(f"total users: {self.total_users}; moving: {self.total_moving}")
+            if item.from_segment != item.to_segment:
+                samples = ", ".join(str(user_id) for user_id in item.sample_user_ids)
+                lines.append(
+                    f"  {item.from_segment} -> {item.to_segment}: {item.users} (e.g. {samples})"
+                )
         return "\n".join(lines)
 
 

@@ -107,8 +107,12 @@ class ProgressPrinter(threading.Thread):
             return
         self.cursor = connection.cursor
         for record in connection.records:
-            event = record.event_log_entry.dagster_event
+            entry = record.event_log_entry
+            event = entry.dagster_event
             if event is None:
+                # The dry run logs one line per finished dbt model and test.
+                if entry.step_key == "dry_run_user_segment":
+                    self.line(entry.user_message)
                 continue
             kind = event.event_type
             if kind == DagsterEventType.RUN_START:
@@ -138,7 +142,8 @@ class ProgressPrinter(threading.Thread):
     def stop(self) -> None:
         self.finished.set()
         self.join()
-        self.line(f"{self.checks_passed} checks passed")
+        if self.checks_passed:
+            self.line(f"{self.checks_passed} checks passed")
 
 
 def execute(
