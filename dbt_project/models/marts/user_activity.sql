@@ -20,6 +20,8 @@
 {%- set activity_event_arrivals_relation = ref('stg_app__activity_event_arrivals') -%}
 {%- set window_days = var('pulse__vip_window_days') -%}
 {%- set deposit_window_starts_at = dbt.dateadd('day', -1 * window_days, as_of) -%}
+{#- data received after this moment has not been seen by an earlier run -#}
+{%- set received_after = pulse_received_after(this if is_incremental() else none) -%}
 {%- set play_event_types = "'roulette_play', 'dice_play', 'lottery_play', 'play_duration'" -%}
 
 with
@@ -44,20 +46,6 @@ deposit_increments as (
 
 {% if is_incremental() %}
 
-previous_watermark as (
-
-    -- data received after this moment has not been seen by an earlier run
-    select
-        {{ dbt.dateadd(
-            'minute',
-            -1 * var('pulse__late_arrival_minutes'),
-            'max(previous_activity.updated_at)',
-        ) }} as received_after
-
-    from {{ this }} as previous_activity
-
-),
-
 changed_users as (
 
     -- users the model has not seen, and users whose row in app.users changed
@@ -67,9 +55,7 @@ changed_users as (
         on all_users.user_id = previous_activity.user_id
     where
         previous_activity.user_id is null
-        or all_users.updated_at > (
-            select previous_watermark.received_after from previous_watermark
-        )
+        or all_users.updated_at > {{ received_after }}
 
 ),
 
@@ -78,9 +64,7 @@ received_activity_events as (
     select activity_event_arrivals.user_id
     from {{ activity_event_arrivals_relation }} as activity_event_arrivals
     where
-        activity_event_arrivals.received_at > (
-            select previous_watermark.received_after from previous_watermark
-        )
+        activity_event_arrivals.received_at > {{ received_after }}
 
 ),
 
@@ -89,9 +73,7 @@ received_ranking_snapshots as (
     select ranking_snapshots.user_id
     from {{ ranking_snapshots_relation }} as ranking_snapshots
     where
-        ranking_snapshots.received_at > (
-            select previous_watermark.received_after from previous_watermark
-        )
+        ranking_snapshots.received_at > {{ received_after }}
 
 ),
 
