@@ -68,3 +68,17 @@ def test_unknown_storage_choice_is_refused(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("PULSE_DAGSTER_STORAGE", "mysql")
     with pytest.raises(ValueError, match="PULSE_DAGSTER_STORAGE"):
         prepare_dagster_home()
+
+
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_unset_or_empty_dagster_home_means_the_project_default(
+    value: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ingest.config import get_settings
+    from orchestration.instance import dagster_home
+
+    if value is None:
+        monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    else:
+        monkeypatch.setenv("DAGSTER_HOME", value)
+    assert dagster_home() == (get_settings().pulse_home / "dagster").resolve()
