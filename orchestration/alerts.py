@@ -12,12 +12,27 @@ import logging
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
 logger = logging.getLogger("pulse.alerts")
 
 RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
+
+
+def root_cause_line(error: Any) -> str:
+    """First line of the innermost error of a Dagster `SerializableErrorInfo`.
+
+    Dagster wraps the error that matters (a dbt failure summary, the overlap guard's
+    message) in step-execution errors whose text says nothing.
+    """
+    while error.cause is not None:
+        error = error.cause
+    lines = (error.message or error.cls_name or "unknown error").strip().splitlines()
+    first = lines[0] if lines else "unknown error"
+    # Messages start with the exception's dotted class name; the reader needs the text.
+    return first.split(f"{error.cls_name}: ", 1)[-1]
 
 
 def alert_payload(title: str, fields: Mapping[str, str]) -> dict[str, object]:

@@ -20,10 +20,12 @@ from dagster import (
     run_failure_sensor,
     sensor,
 )
+from dagster._core.execution.plan.objects import StepFailureData
 
-from orchestration.alerts import send_alert
+from orchestration.alerts import root_cause_line, send_alert
 from orchestration.config import OrchestrationSettings
 
+DRY_RUN_JOB = "segment_dry_run"
 # How many check evaluations one sensor tick reads at most (the rest wait for the next tick).
 CHECK_EVENTS_PER_TICK = 200
 
@@ -33,10 +35,25 @@ def build_alert_sensors(settings: OrchestrationSettings) -> list[SensorDefinitio
         name="run_failure_alert",
         description="Alerts (log line + webhook) when any Pulse run fails.",
         default_status=DefaultSensorStatus.RUNNING,
+        # Runs executed in process (scripts/segment_users.py, cron) carry no code location
+        # origin; without this they would never match and fail silently.
+        monitor_all_code_locations=True,
     )
     def run_failure_alert(context: RunFailureSensorContext) -> None:
         run = context.dagster_run
-        error = context.failure_event.message or "run failed"
+        if run.job_name == DRY_RUN_JOB:
+            return  # an analyst's experiment failing is not an incident
+        step_failures = context.instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_FAILURE)
+        step_errors = [
+            root_cause_line(data.error)
+            for data in (
+                entry.dagster_event.event_specific_data
+                for entry in step_failures
+                if entry.dagster_event
+            )
+            if isinstance(data, StepFailureData) and data.error
+        ]
+        error = step_errors[0] if step_errors else (context.failure_event.message or "run failed")
         send_alert(
             "run_failure",
             f"run of {run.job_name} failed",
@@ -51,7 +68,7 @@ def build_alert_sensors(settings: OrchestrationSettings) -> list[SensorDefinitio
         minimum_interval_seconds=60,
         default_status=DefaultSensorStatus.RUNNING,
     )
-    def check_failure_alert(context: SensorEvaluationContext) -> SkipReason | None:
+    def check_failure_alert(context: SensorEvaluationContext) -> SkipReason:
         after = int(context.cursor) if context.cursor else None
         records = context.instance.get_event_records(
             EventRecordsFilter(
@@ -87,8 +104,7 @@ def build_alert_sensors(settings: OrchestrationSettings) -> list[SensorDefinitio
             )
         if records:
             context.update_cursor(str(records[-1].storage_id))
-        if failures == 0:
-            return SkipReason(f"no failed checks among {len(records)} new evaluations")
-        return None
+        # The sensor launches no runs; the reason says what this tick did.
+        return SkipReason(f"alerted on {failures} failed of {len(records)} new check evaluations")
 
     return [run_failure_alert, check_failure_alert]

@@ -183,18 +183,9 @@ def execute(
     return result
 
 
-def root_cause(error: Any) -> str:
-    """The first line of the innermost error (Dagster wraps the one that matters)."""
-    while error.cause is not None:
-        error = error.cause
-    lines = (error.message or error.cls_name or "unknown error").strip().splitlines()
-    first = lines[0] if lines else "unknown error"
-    # Messages start with the exception's dotted class name; the reader needs the text.
-    return first.split(f"{error.cls_name}: ", 1)[-1]
-
-
 def failure_reason(result: Any) -> str:
     """One line saying why a run failed and what that means for the published segments."""
+    from orchestration.alerts import root_cause_line
     from orchestration.checks import USER_SEGMENT_KEY
 
     failed_checks = sorted(
@@ -212,17 +203,16 @@ def failure_reason(result: Any) -> str:
         event.asset_key for event in result.all_events if event.is_step_materialization
     }
     step_errors = [
-        root_cause(event.event_specific_data.error)
+        root_cause_line(event.event_specific_data.error)
         for event in result.all_events
         if event.is_step_failure and event.event_specific_data.error
     ]
+    # The step's own error says why (dbt failure summary, overlap guard, connection);
+    # failed checks are added because non-blocking ones (freshness) do not fail a run.
+    cause = step_errors[0] if step_errors else "see the run in the Dagster UI"
     if failed_checks:
         names = ", ".join(failed_checks[:5]) + (" ..." if len(failed_checks) > 5 else "")
-        cause = f"{len(failed_checks)} check(s) failed: {names}"
-    elif step_errors:
-        cause = step_errors[0]
-    else:
-        cause = "see the run in the Dagster UI"
+        cause += f"; failed checks: {names}"
     outcome = "" if published else "; published user_segment left unchanged"
     return f"segment refresh failed (run {result.run_id}): {cause}{outcome}"
 

@@ -24,7 +24,6 @@ from dagster import (
     DagsterEventType,
     DagsterInstance,
     ExecuteInProcessResult,
-    build_run_status_sensor_context,
     build_sensor_context,
 )
 from dagster._core.instance.ref import InstanceRef
@@ -166,6 +165,14 @@ def test_failing_upstream_check_blocks_user_segment_and_alerts(
     webhook: WebhookReceiver,
 ) -> None:
     before = published_rows(seeded_database)
+    sensors = {
+        sensor.name: sensor
+        for sensor in build_alert_sensors(OrchestrationSettings(alert_webhook_url=webhook.url))
+    }
+    # The run-failure sensor's first tick only marks where it starts watching, as in the daemon.
+    start = sensors["run_failure_alert"].evaluate_tick(
+        build_sensor_context(instance=dagster_instance)
+    )
 
     result = run_job(dagster_instance, "segment_refresh")
 
@@ -186,32 +193,21 @@ def test_failing_upstream_check_blocks_user_segment_and_alerts(
     assert USER_SEGMENT_KEY not in materialized
     assert published_rows(seeded_database) == before
 
-    # Both alerts fire: the failed check and the failed run, each to the webhook.
-    sensors = {
-        sensor.name: sensor
-        for sensor in build_alert_sensors(OrchestrationSettings(alert_webhook_url=webhook.url))
-    }
+    # Both alerts fire on the sensors' next ticks, the way the daemon evaluates them, for a
+    # run executed in process (as the script and cron do): the failed check and the failed run.
     check_tick = sensors["check_failure_alert"].evaluate_tick(
         build_sensor_context(instance=dagster_instance)
     )
     assert check_tick.cursor
-    run = dagster_instance.get_run_by_id(result.run_id)
-    [failure] = [
-        record.dagster_event
-        for record in dagster_instance.all_logs(result.run_id, of_type=DagsterEventType.RUN_FAILURE)
-    ]
-    sensors["run_failure_alert"](
-        build_run_status_sensor_context(
-            sensor_name="run_failure_alert",
-            dagster_event=failure,
-            dagster_instance=dagster_instance,
-            dagster_run=run,
-        ).for_run_failure()
+    sensors["run_failure_alert"].evaluate_tick(
+        build_sensor_context(instance=dagster_instance, cursor=start.cursor)
     )
     texts = [str(body["text"]) for body in webhook.bodies]
     assert any("accepted_values" in text and "failed" in text for text in texts)
     assert any("run of segment_refresh failed" in text for text in texts)
     assert any("1 failing row(s)" in json.dumps(body) for body in webhook.bodies)
+    # The run alert carries the dbt failure summary, not Dagster's generic "steps failed".
+    assert any("dbt build failed" in json.dumps(body) for body in webhook.bodies)
 
 
 def test_a_second_refresh_never_overlaps_a_running_one(
