@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import Engine, text
 
 from tests.dbt.conftest import RunDbt
@@ -131,3 +133,46 @@ def test_last_charge_at_follows_increments_through_resets_late_and_repeated_snap
     # ordered by updated_at: 100, 800, 500 -> increments 100, 700, 0
     assert late["last_charge_at"] == start + days(1)
     assert late["deposit_30d"] == Decimal(800)
+
+
+@pytest.fixture
+def event_log_without_primary_key(engine: Engine) -> Iterator[None]:
+    """The event log as an engine without unique keys would hold it: replays possible."""
+    with engine.begin() as connection:
+        connection.execute(
+            text("alter table app.activity_events drop constraint pk_activity_events")
+        )
+    yield
+    with engine.begin() as connection:
+        connection.execute(text("truncate app.activity_events"))
+        connection.execute(
+            text(
+                "alter table app.activity_events "
+                "add constraint pk_activity_events primary key (event_id)"
+            )
+        )
+
+
+def test_replayed_event_counts_once_when_the_table_has_no_unique_key(
+    engine: Engine, run_dbt: RunDbt, event_log_without_primary_key: None
+) -> None:
+    as_of = _now() - days(1)
+    add_user(engine, 1, as_of - days(30))
+    add_event(engine, 1, "roulette_play", as_of - days(2))
+    with engine.begin() as connection:
+        # the same event stored twice, the copy a minute later
+        connection.execute(
+            text(
+                "insert into app.activity_events "
+                "(event_id, user_id, event_type, occurred_at, received_at, play_duration_seconds) "
+                "select event_id, user_id, event_type, occurred_at, "
+                "received_at + interval '1 minute', play_duration_seconds "
+                "from app.activity_events"
+            )
+        )
+        assert connection.scalar(text("select count(*) from app.activity_events")) == 2
+
+    outcome = run_dbt("build", as_of=as_of)
+
+    assert outcome.statuses["source_unique_app_activity_events_event_id"] == "warn"
+    assert rows_by_user(engine, "analytics.user_activity")[1]["roulette_plays"] == 1

@@ -1,3 +1,10 @@
+{#- Defensive dedupe on event_id. Where the database guarantees one row per
+    event_id (PostgreSQL's primary key, checked on every run) the window is
+    skipped: it would sort every event on one core and hide the indexes from
+    downstream filters. Anywhere else (no such key, other engines) replays are
+    removed here. -#}
+{%- set event_id_is_unique = pulse_has_unique_key(source('app', 'activity_events'), 'event_id') -%}
+
 with
 
 source as (
@@ -21,10 +28,21 @@ renamed as (
 
 ),
 
+{% if event_id_is_unique %}
+
+deduplicated as (
+
+    -- the table's unique key already keeps one row per event_id
+    select * from renamed
+
+)
+
+{% else %}
+
 ranked as (
 
-    -- defensive dedupe: a replayed event_id counts once (its first arrival);
-    -- partitioned by user_id too, so filters on user_id reach the table's index
+    -- a replayed event_id counts once (its first arrival); partitioned by user_id
+    -- too, so filters on user_id still reach the table's index
     select
         *,
         row_number() over (
@@ -50,5 +68,7 @@ deduplicated as (
     where arrival_number = 1
 
 )
+
+{% endif %}
 
 select * from deduplicated
