@@ -153,3 +153,14 @@ class SegmentOverrideAudit(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class LakeExportWatermark(Base):
+    """How far the Parquet lake export has read a raw table (see orchestration/lake/export.py)."""
+
+    __tablename__ = "lake_export_watermarks"
+
+    table_name: Mapped[str] = mapped_column(Text, primary_key=True)
+    # Rows stored at or before this moment have been exported.
+    exported_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    exported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
