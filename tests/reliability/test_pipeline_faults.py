@@ -117,3 +117,40 @@ def test_a_run_killed_while_publishing_leaves_the_table_as_it_was(
     after = _segments(engine)
     assert {row[0] for row in after} == {row[0] for row in before}
     assert all(row[3] > before[0][3] for row in after)
+
+
+def test_a_second_refresh_while_one_runs_is_refused_and_the_result_equals_one_run(
+    published: tuple[Engine, dict[str, str]],
+) -> None:
+    engine, env = published
+    before = _segments(engine)
+    # Hold the published table so the first refresh is certainly still running (waiting to
+    # publish) when the second one starts.
+    reader = engine.connect()
+    transaction = reader.begin()
+    reader.execute(text("select count(*) from analytics.user_segment"))
+    first = _refresh(env)
+    try:
+        _wait_for_publish_blocked(engine, engine.url.database or "")
+        second = subprocess.run(
+            [sys.executable, str(SCRIPT)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            timeout=600,
+        )
+        assert second.returncode != 0
+        reason = second.stderr.decode()
+        assert "another segment refresh is running" in reason, reason[-2000:]
+        assert "published user_segment left unchanged" in reason
+    finally:
+        transaction.commit()
+        reader.close()
+    _, first_errors = first.communicate(timeout=600)
+    assert first.returncode == 0, first_errors.decode()[-2000:]
+
+    after = _segments(engine)
+    assert {row[0] for row in after} == {row[0] for row in before}
+    computed = {row[3] for row in after}
+    assert len(computed) == 1  # every row from the one run that published
+    assert computed.pop() > before[0][3]
