@@ -163,4 +163,6 @@ class LakeExportWatermark(Base):
     table_name: Mapped[str] = mapped_column(Text, primary_key=True)
     # Rows stored at or before this moment have been exported.
     exported_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    exported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    exported_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )

@@ -1,0 +1,98 @@
+"""Load the Spark-built marts back into PostgreSQL, atomically.
+
+The admin API and the console read `analytics.user_activity` and
+`analytics.user_segment` in PostgreSQL whichever engine built them. A load copies
+the mart's Parquet files into a new table beside the published one, builds its
+indexes, then swaps the two in one transaction: a reader sees the old table or the
+new one, never a half-loaded one (it waits for the swap's lock for an instant).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+from sqlalchemy import Engine
+
+SCHEMA = "analytics"
+COPY_BATCH_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class LoadedMart:
+    name: str
+    # (columns, unique) of each index, as the PostgreSQL build creates them (dbt configs).
+    indexes: tuple[tuple[tuple[str, ...], bool], ...]
+
+
+LOADED_MARTS = (
+    LoadedMart(
+        "user_activity",
+        ((("user_id",), True), (("updated_at",), False), (("valid_until",), False)),
+    ),
+    LoadedMart("user_segment", ((("user_id",), True), (("segment",), False))),
+)
+
+
+def postgres_type(arrow_type: pa.DataType) -> str:
+    """The PostgreSQL column type for a Parquet column Spark wrote."""
+    if pa.types.is_timestamp(arrow_type):
+        return "timestamp with time zone"
+    if pa.types.is_decimal(arrow_type):
+        return f"numeric({arrow_type.precision}, {arrow_type.scale})"
+    if pa.types.is_int64(arrow_type):
+        return "bigint"
+    if pa.types.is_integer(arrow_type):
+        return "integer"
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return "text"
+    if pa.types.is_floating(arrow_type):
+        return "double precision"
+    if pa.types.is_boolean(arrow_type):
+        return "boolean"
+    raise ValueError(f"no PostgreSQL type for the Parquet type {arrow_type}")
+
+
+def load_mart(engine: Engine, mart: LoadedMart, folder: Path) -> int:
+    """Replace analytics.<mart> with the rows of the Parquet files in `folder`; returns rows."""
+    dataset = ds.dataset(folder, format="parquet")
+    columns = dataset.schema.names
+    loading = f"{mart.name}__loading"
+    column_list = ", ".join(f'"{name}"' for name in columns)
+    definitions = ", ".join(
+        f'"{field.name}" {postgres_type(field.type)}' for field in dataset.schema
+    )
+    rows = 0
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"create schema if not exists {SCHEMA}")
+        connection.exec_driver_sql(f"drop table if exists {SCHEMA}.{loading}")
+        connection.exec_driver_sql(f"create table {SCHEMA}.{loading} ({definitions})")
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"copy {SCHEMA}.{loading} ({column_list}) from stdin") as copy:
+            for batch in dataset.to_batches(batch_size=COPY_BATCH_ROWS):
+                for row in zip(*(column.to_pylist() for column in batch.columns), strict=True):
+                    copy.write_row(row)
+                rows += batch.num_rows
+        for index_columns, unique in mart.indexes:
+            connection.exec_driver_sql(
+                f"create {'unique ' if unique else ''}index on {SCHEMA}.{loading} "
+                f"({', '.join(index_columns)})"
+            )
+        connection.exec_driver_sql(f"analyze {SCHEMA}.{loading}")
+    # The swap: one short transaction, so readers never see a missing or partial table.
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"drop table if exists {SCHEMA}.{mart.name}")
+        connection.exec_driver_sql(f"alter table {SCHEMA}.{loading} rename to {mart.name}")
+    return rows
+
+
+def load_marts(engine: Engine, spark_dir: Path) -> dict[str, int]:
+    """Load every Spark-built mart the admin API reads; returns the rows per mart."""
+    from orchestration.lake.spark_env import mart_folder
+
+    return {
+        mart.name: load_mart(engine, mart, mart_folder(spark_dir, mart.name))
+        for mart in LOADED_MARTS
+    }

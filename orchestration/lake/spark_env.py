@@ -1,0 +1,77 @@
+"""The environment dbt's `spark` target runs in (profiles.yml reads these variables).
+
+A run gets its own folder (`PULSE_SPARK_DIR`, default a new folder under
+`.pulse/spark/`) holding Spark's `spark-defaults.conf`, the Derby metastore and the
+warehouse. Derby admits one process at a time, and every Spark build recreates its
+tables from the lake, so nothing is shared between runs. Settings:
+
+- PULSE_SPARK_METHOD: `session` (Spark inside the dbt process; default) or `thrift`
+  (a Spark Thrift server in front of a cluster, at PULSE_SPARK_HOST:PULSE_SPARK_PORT;
+  its own spark-defaults.conf must set the same warehouse folder, see
+  scripts/spark_cluster.py).
+- PULSE_SPARK_MASTER: the master of a session run (default `local[*]`).
+- PULSE_LAKE_DIR: the lake folder the sources are read from.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from pathlib import Path
+
+from orchestration.lake.export import lake_dir
+
+# The built marts (Spark's warehouse layout: <warehouse>/<database>.db/<table>).
+MARTS_DATABASE = "analytics"
+
+
+def new_spark_dir() -> Path:
+    from ingest.config import PROJECT_ROOT
+
+    return PROJECT_ROOT / ".pulse" / "spark" / uuid.uuid4().hex[:12]
+
+
+def spark_defaults(spark_dir: Path) -> str:
+    """spark-defaults.conf of a run: its metastore and warehouse, UTC, loopback driver."""
+    settings = {
+        "spark.master": os.environ.get("PULSE_SPARK_MASTER", "local[*]"),
+        "spark.sql.warehouse.dir": (spark_dir / "warehouse").as_uri(),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={spark_dir / 'metastore_db'};create=true"
+        ),
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir}",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.ui.enabled": "false",
+        # Two cores here: the default 200 shuffle partitions would be 200 tiny tasks per step.
+        "spark.sql.shuffle.partitions": os.environ.get("PULSE_SPARK_SHUFFLE_PARTITIONS", "8"),
+        "spark.driver.memory": os.environ.get("PULSE_SPARK_DRIVER_MEMORY", "2g"),
+    }
+    return "".join(f"{name} {value}\n" for name, value in settings.items())
+
+
+def spark_environment(spark_dir: Path | None = None) -> dict[str, str]:
+    """Variables to add to a dbt invocation with `--target spark` (creates the run folder)."""
+    spark_dir = spark_dir or Path(os.environ.get("PULSE_SPARK_DIR") or new_spark_dir())
+    conf_dir = spark_dir / "conf"
+    conf_dir.mkdir(parents=True, exist_ok=True)
+    (conf_dir / "spark-defaults.conf").write_text(spark_defaults(spark_dir))
+    return {
+        "PULSE_SPARK_DIR": str(spark_dir),
+        "PULSE_SPARK_METHOD": os.environ.get("PULSE_SPARK_METHOD", "session"),
+        "PULSE_LAKE_DIR": str(lake_dir().resolve()),
+        "SPARK_CONF_DIR": str(conf_dir),
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        # the session's Python workers use this interpreter (the project's venv)
+        "PYSPARK_PYTHON": sys.executable,
+        "TZ": "UTC",
+    }
+
+
+def mart_folder(spark_dir: Path, table: str) -> Path:
+    """Where the Spark build left a mart's Parquet files."""
+    warehouse = Path(os.environ.get("PULSE_SPARK_WAREHOUSE_DIR") or spark_dir / "warehouse")
+    return warehouse / f"{MARTS_DATABASE}.db" / table
