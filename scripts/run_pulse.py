@@ -121,6 +121,10 @@ def main() -> None:
             raise SystemExit("pulse: the Dagster UI did not start (see its output above)")
         print(f"==> Pulse API   http://{host}:{port}  (docs: http://{host}:{port}/docs)")
         print(f"==> Dagster UI  {ui_url}  (instance: {home})")
+        print(
+            f"==> Admin console http://{host}:{port}/admin  (sign in with a token from "
+            "`.venv/bin/python -m ingest.tokens --user-id 1 --admin`)"
+        )
         print("==> Ctrl-C stops everything", flush=True)
         while all(child.poll() is None for child in children):
             time.sleep(1)
