@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint format migrate demo clean soak manifest browser
+.PHONY: install run test lint format migrate demo clean soak manifest browser spark-cluster-test
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required (set PYTHON=...)"; exit 1; }
@@ -42,6 +42,12 @@ test: $(STAMP) browser
 soak: $(STAMP)
 	$(BIN)/python -m bench.faults.soak --events 50000 --players 200 --server-kills 2 --postgres-restarts 1
 	PULSE_FUZZ_EXAMPLES=25 $(BIN)/pytest tests/reliability/test_fuzz_every_route.py -q
+
+# The PostgreSQL/Spark equality test against a standalone Spark cluster on loopback
+# (master, two workers, Thrift server, from the pyspark wheel), stopped afterwards.
+# Needs DATABASE_URL like `make test`.
+spark-cluster-test: $(STAMP)
+	$(BIN)/python scripts/spark_cluster.py test --workers 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
