@@ -4,9 +4,10 @@
         python -m bench.spark.growth --users 10000 100000
 
 For each size: a new database on DATABASE_URL's server, the demo data, then timed
-(1) `dbt run` on PostgreSQL (full build of the models Spark builds too), (2) the lake export, (3) `dbt run` on
-Spark (PULSE_SPARK_METHOD / PULSE_SPARK_HOST select session or cluster), (4) the
-load back. Prints one line per size; the figures go to docs/benchmarks.md.
+(1) `dbt run` on PostgreSQL (a full build of the models Spark builds too), (2) the
+lake export, (3) `dbt run` on Spark (PULSE_SPARK_METHOD / PULSE_SPARK_HOST select
+session or cluster), (4) the load back. Prints one line per size; the figures go
+to docs/benchmarks.md.
 """
 
 from __future__ import annotations
