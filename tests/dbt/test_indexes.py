@@ -1,0 +1,44 @@
+"""The indexes the readers of the marts rely on exist after a build (and after a rebuild)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, text
+
+from tests.dbt.conftest import RunDbt
+from tests.dbt.data import add_user
+
+
+def _indexed_columns(engine: Engine, schema: str, table: str) -> set[tuple[bool, str]]:
+    """(is_unique, leading column list) of each index on the table."""
+    query = text(
+        """
+        select index_meta.indisunique, array_to_string(array_agg(attribute.attname
+            order by array_position(index_meta.indkey::int2[], attribute.attnum)), ',')
+        from pg_index as index_meta
+        join pg_class as tables on tables.oid = index_meta.indrelid
+        join pg_namespace as schemas on schemas.oid = tables.relnamespace
+        join pg_attribute as attribute
+            on attribute.attrelid = tables.oid and attribute.attnum = any(index_meta.indkey)
+        where schemas.nspname = :schema and tables.relname = :table
+        group by index_meta.indexrelid, index_meta.indisunique
+        """
+    )
+    with engine.connect() as connection:
+        return {
+            (row[0], row[1])
+            for row in connection.execute(query, {"schema": schema, "table": table})
+        }
+
+
+def test_marts_and_history_carry_their_lookup_indexes(engine: Engine, run_dbt: RunDbt) -> None:
+    add_user(engine, 1, datetime.now(UTC) - timedelta(days=3))
+    for command in (("build",), ("build", "--full-refresh")):
+        run_dbt(*command)
+        activity = _indexed_columns(engine, "analytics", "user_activity")
+        assert (True, "user_id") in activity
+        assert any(columns.startswith("updated_at") for _, columns in activity)
+        assert (True, "user_id") in _indexed_columns(engine, "analytics", "user_segment")
+        history = _indexed_columns(engine, "snapshots", "user_segment_history")
+        assert (False, "user_id,dbt_valid_from") in history
