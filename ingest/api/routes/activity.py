@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from ingest.api.deps import CurrentUserId
 from ingest.db import get_async_engine
@@ -80,14 +83,56 @@ async def record_event(
     return EventReceipt(event_id=row.event_id, status=outcome)
 
 
+async def _batch_body(request: Request) -> ActivityBatchCreate:
+    """The batch, parsed and validated from the raw bytes in one pass.
+
+    pydantic validates JSON bytes directly several times faster than FastAPI's
+    parse-then-validate, which matters at 500 events a request. Errors go through the
+    same 422 handler as every other body, with the same `body` locations.
+    """
+    raw = await request.body()
+    try:
+        return ActivityBatchCreate.model_validate_json(raw)
+    except ValidationError as error:
+        problems = [{**problem, "loc": ("body", *problem["loc"])} for problem in error.errors()]
+        raise RequestValidationError(problems, body=_parsed_or_none(raw)) from None
+
+
+def _parsed_or_none(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+# The body is read by `_batch_body`, so the schema is declared here for the OpenAPI document.
+_BATCH_REQUEST_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                key: value
+                for key, value in ActivityBatchCreate.model_json_schema(
+                    ref_template="#/components/schemas/{model}"
+                ).items()
+                if key != "$defs"
+            }
+        }
+    },
+}
+
+
 @router.post(
     "/batch",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=BatchReceipt,
     responses=ERROR_RESPONSES,
     summary="Record 1..500 events at once; all stored or none",
+    openapi_extra={"requestBody": _BATCH_REQUEST_BODY},
 )
-async def record_batch(batch: ActivityBatchCreate, user_id: CurrentUserId) -> JSONResponse:
+async def record_batch(
+    user_id: CurrentUserId, batch: Annotated[ActivityBatchCreate, Depends(_batch_body)]
+) -> JSONResponse:
     rows = [_row(event, user_id) for event in batch.events]
     async with get_async_engine().connect() as connection:
         transaction = await connection.begin()
