@@ -7,12 +7,18 @@ set the variable and reload the code location (or restart `make run`).
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class OrchestrationSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    # The engine the dbt models run on: `postgres` (one database does everything) or
+    # `spark` (raw tables exported to the Parquet lake, the models built on Spark, the
+    # marts loaded back into PostgreSQL; see docs/scaling.md).
+    pulse_warehouse: Literal["postgres", "spark"] = "postgres"
 
     # Cron expressions, evaluated in `pulse_schedule_timezone`.
     pulse_incremental_cron: str = "*/15 * * * *"

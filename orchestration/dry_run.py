@@ -3,15 +3,25 @@
 A job of its own (not an asset materialization), so a dry run is recorded in the
 instance and visible in the UI without ever counting as a publish of
 `user_segment`: freshness and lineage keep describing the published table.
+
+With PULSE_WAREHOUSE=spark the dry run exports the lake's new rows, builds on Spark
+into the `dryrun_` databases, and loads only `user_segment` into PostgreSQL's
+`dryrun_analytics`, where the comparison reads it.
 """
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 from dagster import Config, Failure, OpExecutionContext, job, op
 from dagster_dbt import DbtCliResource
 
+from orchestration.config import get_orchestration_settings
 from orchestration.dbt_args import DRY_RUN_SCHEMA_PREFIX, dbt_build_args, normalize_as_of
 from orchestration.dbt_failures import failure_summary
+from orchestration.lake.export import export_lake, lake_dir
+from orchestration.lake.load_back import LOADED_MARTS, load_mart
+from orchestration.lake.spark_env import mart_folder, new_spark_dir, spark_environment
 from orchestration.project import applied_dbt_environment, pulse_dbt_project
 from orchestration.resources import PulseDatabase
 from orchestration.transitions import segment_transitions
@@ -41,8 +51,15 @@ def dry_run_user_segment(
         schema_prefix=DRY_RUN_SCHEMA_PREFIX,
         select="+user_segment",
     )
+    on_spark = get_orchestration_settings().pulse_warehouse == "spark"
+    spark_dir = new_spark_dir(context.run_id)
     with database.exclusive(DRY_RUN_LOCK):
-        with applied_dbt_environment():
+        extra_env: dict[str, str] = {}
+        if on_spark:
+            export_to_lake(database)
+            extra_env = spark_environment(spark_dir)
+            args += ["--target", "spark"]
+        with applied_dbt_environment(extra_env):
             invocation = dbt.cli(
                 args, raise_on_error=False, manifest=pulse_dbt_project.manifest_path
             )
@@ -55,6 +72,8 @@ def dry_run_user_segment(
                 description="dry run: "
                 + failure_summary(invocation.get_artifact("run_results.json"))
             )
+        if on_spark:
+            load_dry_run_segments(database, spark_dir)
         with database.connect() as connection:
             as_of = normalize_as_of(config.as_of) if config.as_of else None
             report = segment_transitions(connection, PUBLISHED_TABLE, DRY_RUN_TABLE, as_of)
@@ -62,6 +81,26 @@ def dry_run_user_segment(
         {"total_users": report.total_users, "total_moving": report.total_moving}
     )
     return report.as_dict()
+
+
+def export_to_lake(database: PulseDatabase) -> None:
+    engine = database.engine()
+    try:
+        export_lake(engine, lake_dir())
+    finally:
+        engine.dispose()
+
+
+def load_dry_run_segments(database: PulseDatabase, spark_dir: Path) -> None:
+    """Load the Spark-built dry-run user_segment into PostgreSQL's dryrun_analytics."""
+    schema = DRY_RUN_TABLE.rsplit(".", 1)[0]
+    [user_segment] = [mart for mart in LOADED_MARTS if mart.name == "user_segment"]
+    engine = database.engine()
+    try:
+        load_mart(engine, user_segment, mart_folder(spark_dir, "user_segment", schema), schema)
+    finally:
+        engine.dispose()
+    shutil.rmtree(spark_dir, ignore_errors=True)
 
 
 @job(

@@ -8,46 +8,62 @@
   from scratch); what the daily schedule runs.
 - `freshness_checks`: observe the raw tables and run the freshness checks.
 Refresh runs carry the tag `pulse/refresh`, which the instance's run queue limits
-to one at a time.
+to one at a time. With PULSE_WAREHOUSE=spark the refresh jobs select the Spark path's
+assets instead of the dbt models on PostgreSQL (`orchestration/assets/spark.py`).
 """
 
 from __future__ import annotations
 
-from dagster import AssetChecksDefinition, AssetSelection, define_asset_job
+from collections.abc import Sequence
+
+from dagster import AssetChecksDefinition, AssetsDefinition, AssetSelection, define_asset_job
 from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition,
 )
 
-from orchestration.assets.dbt import pulse_dbt_models
 from orchestration.assets.raw import raw_table_assets
+from orchestration.config import get_orchestration_settings
 
 REFRESH_TAG = "pulse/refresh"
 DBT_OP = "pulse_dbt_models"
+# The ops of the Spark path that read `DbtRefreshConfig` (see orchestration/assets/spark.py).
+SPARK_DBT_OPS = ("pulse_spark_models", "pulse_history_models")
 
 raw_tables = AssetSelection.assets(*[asset.key for asset in raw_table_assets])
 
 
-def refresh_run_config(*, full_refresh: bool, as_of: str | None = None) -> dict[str, object]:
-    """Run config of a refresh job (the dbt op's `DbtRefreshConfig`)."""
+def refresh_run_config(
+    *, full_refresh: bool, as_of: str | None = None, warehouse: str | None = None
+) -> dict[str, object]:
+    """Run config of a refresh job (the dbt ops' `DbtRefreshConfig`) on the configured
+    warehouse (`warehouse`, default PULSE_WAREHOUSE)."""
+    warehouse = warehouse or get_orchestration_settings().pulse_warehouse
     config: dict[str, object] = {"full_refresh": full_refresh}
     if as_of:
         config["as_of"] = as_of
-    return {"ops": {DBT_OP: {"config": config}}}
+    ops = SPARK_DBT_OPS if warehouse == "spark" else (DBT_OP,)
+    return {"ops": {op: {"config": config} for op in ops}}
 
 
-def build_jobs(freshness_checks: list[AssetChecksDefinition]) -> list[UnresolvedAssetJobDefinition]:
+def build_jobs(
+    freshness_checks: list[AssetChecksDefinition],
+    refresh_assets: Sequence[AssetsDefinition],
+    warehouse: str,
+) -> list[UnresolvedAssetJobDefinition]:
+    """The jobs; `refresh_assets` are what a refresh materializes on `warehouse`."""
+    refresh_selection = raw_tables | AssetSelection.assets(*refresh_assets)
     segment_refresh = define_asset_job(
         "segment_refresh",
-        selection=raw_tables | AssetSelection.assets(pulse_dbt_models),
+        selection=refresh_selection,
         tags={REFRESH_TAG: "incremental"},
-        config=refresh_run_config(full_refresh=False),
+        config=refresh_run_config(full_refresh=False, warehouse=warehouse),
         description="Incremental refresh: observe raw tables, dbt build (models, tests, snapshot).",
     )
     segment_full_refresh = define_asset_job(
         "segment_full_refresh",
-        selection=raw_tables | AssetSelection.assets(pulse_dbt_models),
+        selection=refresh_selection,
         tags={REFRESH_TAG: "full"},
-        config=refresh_run_config(full_refresh=True),
+        config=refresh_run_config(full_refresh=True, warehouse=warehouse),
         description="Full refresh: dbt build --full-refresh (models, tests, snapshot).",
     )
     freshness = define_asset_job(

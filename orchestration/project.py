@@ -27,10 +27,11 @@ DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 
 
 @contextmanager
-def applied_dbt_environment() -> Iterator[None]:
-    """Apply dbt's connection environment to this process for the duration of the block."""
+def applied_dbt_environment(extra: dict[str, str] | None = None) -> Iterator[None]:
+    """Apply dbt's connection environment (plus `extra`) to this process for the block."""
     wanted = {
         **dbt_environment(),
+        **(extra or {}),
         "PATH": os.pathsep.join([str(DBT_EXECUTABLE.parent), os.environ.get("PATH", "")]),
     }
     previous = {name: os.environ.get(name) for name in wanted}

@@ -20,6 +20,7 @@ from orchestration.jobs import refresh_run_config
 
 def build_schedules(settings: OrchestrationSettings) -> list[ScheduleDefinition]:
     timezone = settings.pulse_schedule_timezone
+    warehouse = settings.pulse_warehouse
 
     @schedule(
         name="incremental_refresh",
@@ -33,7 +34,7 @@ def build_schedules(settings: OrchestrationSettings) -> list[ScheduleDefinition]
         as_of = context.scheduled_execution_time.isoformat()
         return RunRequest(
             run_key=f"incremental-{as_of}",
-            run_config=refresh_run_config(full_refresh=False, as_of=as_of),
+            run_config=refresh_run_config(full_refresh=False, as_of=as_of, warehouse=warehouse),
             tags={"pulse/as_of": as_of},
         )
 
@@ -49,7 +50,7 @@ def build_schedules(settings: OrchestrationSettings) -> list[ScheduleDefinition]
         as_of = context.scheduled_execution_time.isoformat()
         return RunRequest(
             run_key=f"full-{as_of}",
-            run_config=refresh_run_config(full_refresh=True, as_of=as_of),
+            run_config=refresh_run_config(full_refresh=True, as_of=as_of, warehouse=warehouse),
             tags={"pulse/as_of": as_of},
         )
 

@@ -55,8 +55,8 @@ def postgres_type(arrow_type: pa.DataType) -> str:
     raise ValueError(f"no PostgreSQL type for the Parquet type {arrow_type}")
 
 
-def load_mart(engine: Engine, mart: LoadedMart, folder: Path) -> int:
-    """Replace analytics.<mart> with the rows of the Parquet files in `folder`; returns rows."""
+def load_mart(engine: Engine, mart: LoadedMart, folder: Path, schema: str = SCHEMA) -> int:
+    """Replace <schema>.<mart> with the rows of the Parquet files in `folder`; returns rows."""
     dataset = ds.dataset(folder, format="parquet")
     columns = dataset.schema.names
     loading = f"{mart.name}__loading"
@@ -66,25 +66,25 @@ def load_mart(engine: Engine, mart: LoadedMart, folder: Path) -> int:
     )
     rows = 0
     with engine.begin() as connection:
-        connection.exec_driver_sql(f"create schema if not exists {SCHEMA}")
-        connection.exec_driver_sql(f"drop table if exists {SCHEMA}.{loading}")
-        connection.exec_driver_sql(f"create table {SCHEMA}.{loading} ({definitions})")
+        connection.exec_driver_sql(f"create schema if not exists {schema}")
+        connection.exec_driver_sql(f"drop table if exists {schema}.{loading}")
+        connection.exec_driver_sql(f"create table {schema}.{loading} ({definitions})")
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(f"copy {SCHEMA}.{loading} ({column_list}) from stdin") as copy:
+        with cursor.copy(f"copy {schema}.{loading} ({column_list}) from stdin") as copy:
             for batch in dataset.to_batches(batch_size=COPY_BATCH_ROWS):
                 for row in zip(*(column.to_pylist() for column in batch.columns), strict=True):
                     copy.write_row(row)
                 rows += batch.num_rows
         for index_columns, unique in mart.indexes:
             connection.exec_driver_sql(
-                f"create {'unique ' if unique else ''}index on {SCHEMA}.{loading} "
+                f"create {'unique ' if unique else ''}index on {schema}.{loading} "
                 f"({', '.join(index_columns)})"
             )
-        connection.exec_driver_sql(f"analyze {SCHEMA}.{loading}")
+        connection.exec_driver_sql(f"analyze {schema}.{loading}")
     # The swap: one short transaction, so readers never see a missing or partial table.
     with engine.begin() as connection:
-        connection.exec_driver_sql(f"drop table if exists {SCHEMA}.{mart.name}")
-        connection.exec_driver_sql(f"alter table {SCHEMA}.{loading} rename to {mart.name}")
+        connection.exec_driver_sql(f"drop table if exists {schema}.{mart.name}")
+        connection.exec_driver_sql(f"alter table {schema}.{loading} rename to {mart.name}")
     return rows
 
 

@@ -26,10 +26,23 @@ from orchestration.lake.export import lake_dir
 MARTS_DATABASE = "analytics"
 
 
-def new_spark_dir() -> Path:
+# Spark's own log: errors only, on stderr (its warnings about the local metastore are noise).
+SPARK_LOG_CONFIG = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+"""
+
+
+def new_spark_dir(name: str | None = None) -> Path:
+    """A run's Spark folder under `.pulse/spark/` (`name`: the Dagster run id; default random)."""
     from ingest.config import PROJECT_ROOT
 
-    return PROJECT_ROOT / ".pulse" / "spark" / uuid.uuid4().hex[:12]
+    return PROJECT_ROOT / ".pulse" / "spark" / (name or uuid.uuid4().hex[:12])
 
 
 def spark_defaults(spark_dir: Path) -> str:
@@ -46,6 +59,9 @@ def spark_defaults(spark_dir: Path) -> str:
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.ui.enabled": "false",
+        # dbt's JSON log lines share the output with Spark's; a progress bar written into
+        # the middle of one would make it unreadable to Dagster (the model's result is lost).
+        "spark.ui.showConsoleProgress": "false",
         # Two cores here: the default 200 shuffle partitions would be 200 tiny tasks per step.
         "spark.sql.shuffle.partitions": os.environ.get("PULSE_SPARK_SHUFFLE_PARTITIONS", "8"),
         "spark.driver.memory": os.environ.get("PULSE_SPARK_DRIVER_MEMORY", "2g"),
@@ -59,6 +75,7 @@ def spark_environment(spark_dir: Path | None = None) -> dict[str, str]:
     conf_dir = spark_dir / "conf"
     conf_dir.mkdir(parents=True, exist_ok=True)
     (conf_dir / "spark-defaults.conf").write_text(spark_defaults(spark_dir))
+    (conf_dir / "log4j2.properties").write_text(SPARK_LOG_CONFIG)
     return {
         "PULSE_SPARK_DIR": str(spark_dir),
         "PULSE_SPARK_METHOD": os.environ.get("PULSE_SPARK_METHOD", "session"),
@@ -71,7 +88,7 @@ def spark_environment(spark_dir: Path | None = None) -> dict[str, str]:
     }
 
 
-def mart_folder(spark_dir: Path, table: str) -> Path:
-    """Where the Spark build left a mart's Parquet files."""
+def mart_folder(spark_dir: Path, table: str, database: str = MARTS_DATABASE) -> Path:
+    """Where the Spark build left a mart's Parquet files (`dryrun_analytics` for a dry run)."""
     warehouse = Path(os.environ.get("PULSE_SPARK_WAREHOUSE_DIR") or spark_dir / "warehouse")
-    return warehouse / f"{MARTS_DATABASE}.db" / table
+    return warehouse / f"{database}.db" / table

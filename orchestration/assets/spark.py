@@ -1,0 +1,182 @@
+"""The refresh on the Spark warehouse (PULSE_WAREHOUSE=spark) as Dagster assets.
+
+The lineage reads: `app/<table>` (raw tables) -> `lake/<table>` (Parquet lake export)
+-> `spark/...` (the dbt models built on Spark from the lake) -> `analytics/user_activity`
+and `analytics/user_segment` (loaded back into PostgreSQL) -> the membership snapshot
+and `analytics/user_segment_changes` (dbt on PostgreSQL, as on the PostgreSQL path).
+
+Checks block as on PostgreSQL: the Spark step runs `dbt build`, so a failing dbt test
+skips its downstream models and fails the step; Dagster then skips the load back, and
+the published tables stay as they were. Every step holds the refresh lock while it
+runs, so a second refresh started meanwhile fails at its first step instead of
+overlapping. All steps of a run share one Spark folder named after the run.
+"""
+
+import shutil
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    Failure,
+    MaterializeResult,
+    multi_asset,
+)
+from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from orchestration.assets.dbt import REFRESH_LOCK, DbtRefreshConfig, PulseDbtTranslator
+from orchestration.dbt_args import dbt_build_args
+from orchestration.dbt_failures import failure_summary
+from orchestration.lake.export import LAKE_TABLES, export_lake, lake_dir
+from orchestration.lake.load_back import LOADED_MARTS, load_marts
+from orchestration.lake.spark_build import HISTORY_EXCLUSION, HISTORY_SELECTION
+from orchestration.lake.spark_env import new_spark_dir, spark_environment
+from orchestration.project import applied_dbt_environment, pulse_dbt_project
+from orchestration.resources import PulseDatabase
+
+SPARK_GROUP = "spark"
+LAKE_GROUP = "lake"
+SPARK_MODELS_OP = "pulse_spark_models"
+HISTORY_OP = "pulse_history_models"
+
+
+def lake_key(table: str) -> AssetKey:
+    return AssetKey(["lake", table])
+
+
+def spark_key(published: AssetKey) -> AssetKey:
+    """The Spark-built copy of a dbt model (`spark/analytics/user_segment`)."""
+    return published.with_prefix(SPARK_GROUP)
+
+
+def run_spark_dir(context: AssetExecutionContext) -> Path:
+    return new_spark_dir(context.run_id)
+
+
+def spark_dbt_arguments(arguments: list[str]) -> list[str]:
+    """A refresh's dbt arguments for Spark: every run rebuilds from the lake in a new
+    folder, so `--full-refresh` has nothing to do there."""
+    return [argument for argument in arguments if argument != "--full-refresh"] + [
+        "--target",
+        "spark",
+    ]
+
+
+class SparkDbtTranslator(PulseDbtTranslator):
+    """dbt on Spark: models under `spark/`, sources read from the lake's assets."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return lake_key(dbt_resource_props["name"])
+        return spark_key(super().get_asset_key(dbt_resource_props))
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return SPARK_GROUP
+
+
+translator_settings = DagsterDbtTranslatorSettings(
+    enable_asset_checks=True, enable_source_tests_as_checks=True
+)
+
+
+@multi_asset(
+    name="lake_export",
+    specs=[
+        AssetSpec(
+            lake_key(table.name),
+            deps=[AssetKey(["app", table.name])],
+            group_name=LAKE_GROUP,
+            description=f"app.{table.name} in the Parquet lake (PULSE_LAKE_DIR).",
+        )
+        for table in LAKE_TABLES
+    ],
+)
+def lake_export(context: AssetExecutionContext, database: PulseDatabase) -> Iterator[Any]:
+    with database.exclusive(REFRESH_LOCK):
+        engine = database.engine()
+        try:
+            written = export_lake(engine, lake_dir())
+        finally:
+            engine.dispose()
+    for table, rows in written.items():
+        yield MaterializeResult(asset_key=lake_key(table), metadata={"rows_exported": rows})
+
+
+@dbt_assets(
+    manifest=pulse_dbt_project.manifest_path,
+    project=pulse_dbt_project,
+    dagster_dbt_translator=SparkDbtTranslator(settings=translator_settings),
+    name=SPARK_MODELS_OP,
+    # Built on PostgreSQL after the load back (a snapshot merges rows; Parquet cannot).
+    exclude=HISTORY_SELECTION,
+)
+def pulse_spark_models(
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    database: PulseDatabase,
+    config: DbtRefreshConfig,
+) -> Iterator[Any]:
+    args = spark_dbt_arguments(dbt_build_args(as_of=config.as_of))
+    with database.exclusive(REFRESH_LOCK):
+        with applied_dbt_environment(spark_environment(run_spark_dir(context))):
+            invocation = dbt.cli(args, context=context, raise_on_error=False)
+        yield from invocation.stream()
+    if not invocation.is_successful():
+        raise Failure(description=failure_summary(invocation.get_artifact("run_results.json")))
+
+
+@multi_asset(
+    name="spark_load_back",
+    specs=[
+        AssetSpec(
+            AssetKey(["analytics", mart.name]),
+            deps=[spark_key(AssetKey(["analytics", mart.name]))],
+            group_name="dbt_marts",
+            description=f"The Spark-built {mart.name}, swapped into PostgreSQL atomically.",
+        )
+        for mart in LOADED_MARTS
+    ],
+)
+def spark_load_back(context: AssetExecutionContext, database: PulseDatabase) -> Iterator[Any]:
+    spark_dir = run_spark_dir(context)
+    with database.exclusive(REFRESH_LOCK):
+        engine = database.engine()
+        try:
+            loaded = load_marts(engine, spark_dir)
+        finally:
+            engine.dispose()
+    # The marts are in PostgreSQL now; the run's warehouse copy is no longer needed.
+    shutil.rmtree(spark_dir, ignore_errors=True)
+    for mart, rows in loaded.items():
+        yield MaterializeResult(
+            asset_key=AssetKey(["analytics", mart]), metadata={"dagster/row_count": rows}
+        )
+
+
+@dbt_assets(
+    manifest=pulse_dbt_project.manifest_path,
+    project=pulse_dbt_project,
+    dagster_dbt_translator=PulseDbtTranslator(settings=translator_settings),
+    name=HISTORY_OP,
+    select=HISTORY_SELECTION,
+    exclude=HISTORY_EXCLUSION,
+)
+def pulse_history_models(
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    database: PulseDatabase,
+    config: DbtRefreshConfig,
+) -> Iterator[Any]:
+    args = dbt_build_args(full_refresh=config.full_refresh, as_of=config.as_of)
+    with database.exclusive(REFRESH_LOCK):
+        with applied_dbt_environment():
+            invocation = dbt.cli(args, context=context, raise_on_error=False)
+        yield from invocation.stream()
+    if not invocation.is_successful():
+        raise Failure(description=failure_summary(invocation.get_artifact("run_results.json")))
+
+
+spark_refresh_assets = [lake_export, pulse_spark_models, spark_load_back, pulse_history_models]
