@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -36,13 +37,13 @@ def measure(users: int, base_url: str) -> dict[str, float]:
         connection.execute(text(f'create database "{name}"'))
     url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
     os.environ["DATABASE_URL"] = url
+    work = Path(tempfile.mkdtemp(prefix="pulse-spark-bench-"))
     try:
         from alembic.config import main as alembic_main
 
         alembic_main(["upgrade", "head"])
         generate(url, users, 20.0, 2.5, 90, 0.42)
         engine = create_engine(url)
-        work = Path(tempfile.mkdtemp(prefix="pulse-spark-bench-"))
         os.environ["PULSE_LAKE_DIR"] = str(work / "lake")
         figures: dict[str, float] = {}
         started = time.monotonic()
@@ -64,6 +65,7 @@ def measure(users: int, base_url: str) -> dict[str, float]:
         engine.dispose()
         return figures
     finally:
+        shutil.rmtree(work, ignore_errors=True)
         with admin.connect() as connection:
             connection.execute(text(f'drop database "{name}" with (force)'))
         admin.dispose()
