@@ -7,7 +7,8 @@
                                                            # print the transition matrix
     python scripts/segment_users.py --dry-run --json       # the same as JSON
 
-Needs only DATABASE_URL (unset: the embedded PostgreSQL). The Dagster instance is
+Needs only DATABASE_URL (unset: the embedded PostgreSQL); PULSE_WAREHOUSE=spark runs
+the same refresh (or dry run) on the Spark path (see docs/scaling.md). The Dagster instance is
 DAGSTER_HOME, or `<PULSE_HOME>/dagster` when it is unset. Progress goes to stderr;
 the result to stdout. Exit 0 on success, 1 with a one-line reason when the run
 fails, 2 for bad arguments.
