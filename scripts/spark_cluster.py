@@ -12,6 +12,7 @@ reads the built marts). Processes are started here and stopped here, by their id
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -124,6 +125,7 @@ def main(arguments: list[str]) -> int:
         return subprocess.run(command, env={**os.environ, **client_environment}).returncode
     finally:
         stop_cluster(processes)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":
