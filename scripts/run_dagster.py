@@ -17,8 +17,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-# scripts/dbt.py would shadow the dbt package on this folder's import path.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "scripts"]
 sys.path.insert(0, str(ROOT))
 
 COMMANDS = {

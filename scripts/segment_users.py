@@ -27,10 +27,7 @@ import warnings
 from pathlib import Path
 from typing import Any, NoReturn
 
-# The repository root replaces this script's folder on the path: scripts/dbt.py would
-# otherwise shadow the dbt package that dagster-dbt imports.
 SCRIPTS_DIR = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != SCRIPTS_DIR]
 sys.path.insert(0, str(SCRIPTS_DIR.parent))
 
 warnings.filterwarnings("ignore", module="dagster.*")

@@ -110,7 +110,7 @@ def main() -> None:
         )
         timings["dbt_build_s"] = step(
             "publish segments (dbt build)",
-            [sys.executable, "scripts/dbt.py", "build", "--exclude-resource-type", "unit_test"],
+            [sys.executable, "scripts/run_dbt.py", "build", "--exclude-resource-type", "unit_test"],
             env,
         )
     engine = create_engine(url)

@@ -289,7 +289,7 @@ def _build_and_compare(database_url: str, env: dict[str, str], workdir: Path) ->
     subprocess.run(
         [
             sys.executable,
-            str(PROJECT_ROOT / "scripts" / "dbt.py"),
+            str(PROJECT_ROOT / "scripts" / "run_dbt.py"),
             "build",
             "--target-path",
             str(workdir / "dbt-target"),

@@ -128,7 +128,7 @@ def publish(as_of: datetime | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="pulse-dbt-") as scratch:
         arguments += ["--target-path", f"{scratch}/target", "--log-path", f"{scratch}/logs"]
         completed = subprocess.run(
-            [sys.executable, str(PROJECT_ROOT / "scripts" / "dbt.py"), *arguments],
+            [sys.executable, str(PROJECT_ROOT / "scripts" / "run_dbt.py"), *arguments],
             env=os.environ.copy(),
             capture_output=True,
             text=True,

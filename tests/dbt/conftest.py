@@ -1,7 +1,7 @@
 """Fixtures for running the real dbt project against the session database.
 
 dbt runs in process (dbt's Python entry point `dbtRunner`) with the connection
-from `ingest.dbt_env.dbt_environment()`, exactly as `scripts/dbt.py` and Dagster
+from `ingest.dbt_env.dbt_environment()`, exactly as `scripts/run_dbt.py` and Dagster
 run it. Each test starts from empty app tables and no dbt schemas.
 """
 

@@ -1,11 +1,11 @@
-"""Run dbt against Pulse's database: `python scripts/dbt.py build [dbt arguments...]`.
+"""Run dbt against Pulse's database: `python scripts/run_dbt.py build [dbt arguments...]`.
 
 The connection comes from the same settings as the API (`DATABASE_URL`, or the
 embedded PostgreSQL), so analysts never edit a profile. Any dbt command works:
 
-    python scripts/dbt.py build
-    python scripts/dbt.py build --vars '{pulse__as_of: "2026-11-01T00:00:00Z"}'
-    python scripts/dbt.py source freshness
+    python scripts/run_dbt.py build
+    python scripts/run_dbt.py build --vars '{pulse__as_of: "2026-11-01T00:00:00Z"}'
+    python scripts/run_dbt.py source freshness
 """
 
 from __future__ import annotations
