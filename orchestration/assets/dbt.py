@@ -62,8 +62,23 @@ def pulse_dbt_models(
     config: DbtRefreshConfig,
 ) -> Iterator[Any]:
     args = dbt_build_args(full_refresh=config.full_refresh, as_of=config.as_of)
+    yield from locked_dbt_build(context, dbt, database, args)
+
+
+def locked_dbt_build(
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    database: PulseDatabase,
+    args: list[str],
+    extra_environment: dict[str, str] | None = None,
+) -> Iterator[Any]:
+    """Run dbt under the refresh lock, stream its events, and fail the step if dbt failed.
+
+    Every dbt step of a refresh (PostgreSQL, Spark, history) goes through here, so the
+    overlap guard and the failure summary are the same on both engines.
+    """
     with database.exclusive(REFRESH_LOCK):
-        with applied_dbt_environment():
+        with applied_dbt_environment(extra_environment):
             invocation = dbt.cli(args, context=context, raise_on_error=False)
         yield from invocation.stream()
     if not invocation.is_successful():

@@ -21,20 +21,23 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
-    Failure,
     MaterializeResult,
     multi_asset,
 )
 from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from orchestration.assets.dbt import REFRESH_LOCK, DbtRefreshConfig, PulseDbtTranslator
+from orchestration.assets.dbt import (
+    REFRESH_LOCK,
+    DbtRefreshConfig,
+    PulseDbtTranslator,
+    locked_dbt_build,
+)
 from orchestration.dbt_args import dbt_build_args
-from orchestration.dbt_failures import failure_summary
 from orchestration.lake.export import LAKE_TABLES, export_lake, lake_dir
 from orchestration.lake.load_back import LOADED_MARTS, load_marts
 from orchestration.lake.spark_build import HISTORY_EXCLUSION, HISTORY_SELECTION
 from orchestration.lake.spark_env import new_spark_dir, spark_environment
-from orchestration.project import applied_dbt_environment, pulse_dbt_project
+from orchestration.project import pulse_dbt_project
 from orchestration.resources import PulseDatabase
 
 SPARK_GROUP = "spark"
@@ -120,12 +123,9 @@ def pulse_spark_models(
     config: DbtRefreshConfig,
 ) -> Iterator[Any]:
     args = spark_dbt_arguments(dbt_build_args(as_of=config.as_of))
-    with database.exclusive(REFRESH_LOCK):
-        with applied_dbt_environment(spark_environment(run_spark_dir(context))):
-            invocation = dbt.cli(args, context=context, raise_on_error=False)
-        yield from invocation.stream()
-    if not invocation.is_successful():
-        raise Failure(description=failure_summary(invocation.get_artifact("run_results.json")))
+    yield from locked_dbt_build(
+        context, dbt, database, args, spark_environment(run_spark_dir(context))
+    )
 
 
 @multi_asset(
@@ -171,12 +171,7 @@ def pulse_history_models(
     config: DbtRefreshConfig,
 ) -> Iterator[Any]:
     args = dbt_build_args(full_refresh=config.full_refresh, as_of=config.as_of)
-    with database.exclusive(REFRESH_LOCK):
-        with applied_dbt_environment():
-            invocation = dbt.cli(args, context=context, raise_on_error=False)
-        yield from invocation.stream()
-    if not invocation.is_successful():
-        raise Failure(description=failure_summary(invocation.get_artifact("run_results.json")))
+    yield from locked_dbt_build(context, dbt, database, args)
 
 
 spark_refresh_assets = [lake_export, pulse_spark_models, spark_load_back, pulse_history_models]
