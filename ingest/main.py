@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -36,6 +37,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     writer = GroupCommitWriter(get_async_engine)
     app.state.event_writer = writer
     await writer.start()
+    # Everything made so far (modules, routes, models, the pool) lives as long as the
+    # process: frozen, the garbage collector stops walking it again and again. Without this,
+    # collections triggered by a 500-event batch's allocations took about a fifth of its CPU.
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:

@@ -35,7 +35,7 @@ class RateLimiter:
         self.per_second = per_second
         self.burst = max(1, burst)
         self._buckets: dict[int, _Bucket] = {}
-        # Sync dependencies run in a thread pool; the lock keeps each take atomic.
+        # Callers may run on the event loop or in worker threads: the lock keeps each take atomic.
         self._lock = threading.Lock()
 
     @property

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Any, Literal
 
+import orjson
 from pydantic import (
-    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
+    field_validator,
     model_validator,
 )
 
 from ingest.models import MAX_PLAY_DURATION_SECONDS
-from ingest.schemas.instants import checked_instant
+from ingest.schemas.instants import checked_instant, utc_now
 
 MAX_METADATA_BYTES = 4096
 MAX_BATCH_EVENTS = 500
@@ -32,26 +34,47 @@ _METADATA_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), 
 
 
 def serialized_metadata(metadata: dict[str, Any]) -> str:
-    """The JSON text stored in the `metadata` column (compact, UTF-8)."""
+    """The metadata as compact UTF-8 JSON by the standard library (strict: no NaN)."""
     return _METADATA_ENCODER.encode(metadata)
 
 
-def checked_metadata_json(metadata: dict[str, Any]) -> str:
-    """The stored JSON text of `metadata`, or ValueError saying why it cannot be stored."""
+def checked_metadata_json(metadata: dict[str, Any]) -> bytes:
+    """The stored JSON text of `metadata` (compact UTF-8), or ValueError saying why it cannot
+    be stored.
+
+    orjson writes it (a batch has 500 of them, and the standard encoder costs several times
+    more); it writes NaN and Infinity as null, so any output with a null in it is checked
+    again by the strict standard encoder, as is anything orjson refuses (integers beyond
+    64 bits, lone surrogates), which then decides.
+    """
     try:
-        text = serialized_metadata(metadata)
-        size = len(text.encode("utf-8"))
+        data = orjson.dumps(metadata)
+    except orjson.JSONEncodeError:
+        data = _strict_json(metadata)
+    else:
+        if b"null" in data:
+            _strict_json(metadata)
+    if b"\\u0000" in data:
+        raise ValueError("metadata must not contain NUL characters (\\u0000)")
+    if len(data) > MAX_METADATA_BYTES:
+        raise ValueError(
+            f"metadata is {len(data)} bytes serialized; at most {MAX_METADATA_BYTES} are allowed"
+        )
+    return data
+
+
+def _strict_json(metadata: dict[str, Any]) -> bytes:
+    try:
+        return serialized_metadata(metadata).encode("utf-8")
     except (ValueError, UnicodeEncodeError) as error:
         raise ValueError(
             f"metadata must be plain JSON (no NaN, no lone surrogates): {error}"
         ) from error
-    if "\\u0000" in text or "\x00" in text:
-        raise ValueError("metadata must not contain NUL characters (\\u0000)")
-    if size > MAX_METADATA_BYTES:
-        raise ValueError(
-            f"metadata is {size} bytes serialized; at most {MAX_METADATA_BYTES} are allowed"
-        )
-    return text
+
+
+def checked_play_duration(event_type: str, play_duration_seconds: int | None) -> None:
+    if event_type == "play_duration" and play_duration_seconds is None:
+        raise ValueError("play_duration_seconds is required when event_type is play_duration")
 
 
 class MetadataObject(dict[str, Any]):
@@ -59,7 +82,7 @@ class MetadataObject(dict[str, Any]):
 
     __slots__ = ("json_text",)
 
-    def __init__(self, value: dict[str, Any], json_text: str) -> None:
+    def __init__(self, value: dict[str, Any], json_text: bytes) -> None:
         super().__init__(value)
         self.json_text = json_text
 
@@ -68,8 +91,9 @@ def _checked_metadata(metadata: dict[str, Any]) -> dict[str, Any]:
     return MetadataObject(metadata, checked_metadata_json(metadata))
 
 
-class ActivityEventCreate(BaseModel):
-    """One thing a player did. Only `event_type` is required."""
+class ActivityEventFields(BaseModel):
+    """The fields of an event and their types and bounds, without the checks that need
+    Python code (those are in `ActivityEventCreate` and, per batch, `checked_batch`)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -80,7 +104,7 @@ class ActivityEventCreate(BaseModel):
         "retried request is stored twice.",
     )
     event_type: EventType
-    occurred_at: Annotated[AwareDatetime, AfterValidator(checked_instant)] | None = Field(
+    occurred_at: AwareDatetime | None = Field(
         default=None,
         description="RFC 3339 with offset; default: the server time. At most 5 minutes ahead "
         "of the server clock; late events (days or weeks old) are accepted.",
@@ -91,19 +115,32 @@ class ActivityEventCreate(BaseModel):
         le=MAX_PLAY_DURATION_SECONDS,
         description="Required for play_duration, allowed on any type.",
     )
-    metadata: Annotated[dict[str, Any], AfterValidator(_checked_metadata)] = Field(
+    metadata: dict[str, Any] = Field(
         default_factory=dict, description="Free-form JSON object, at most 4 KiB serialized."
     )
 
+
+class ActivityEventCreate(ActivityEventFields):
+    """One thing a player did. Only `event_type` is required."""
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _in_range(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else checked_instant(value)
+
+    @field_validator("metadata")
+    @classmethod
+    def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _checked_metadata(value)
+
     @model_validator(mode="after")
     def _duration_for_play_duration(self) -> ActivityEventCreate:
-        if self.event_type == "play_duration" and self.play_duration_seconds is None:
-            raise ValueError("play_duration_seconds is required when event_type is play_duration")
+        checked_play_duration(self.event_type, self.play_duration_seconds)
         return self
 
     @property
-    def metadata_json(self) -> str:
-        """The JSON text to store: made once while validating (a batch has 500 of them)."""
+    def metadata_json(self) -> bytes:
+        """The JSON text to store, made once while validating."""
         if isinstance(self.metadata, MetadataObject):
             return self.metadata.json_text
         return checked_metadata_json(self.metadata)
@@ -113,6 +150,50 @@ class ActivityBatchCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     events: list[ActivityEventCreate] = Field(min_length=1, max_length=MAX_BATCH_EVENTS)
+
+
+class _BatchFields(BaseModel):
+    """The batch with its events' field types and bounds only: pydantic checks these in
+    Rust, without calling back into Python for each of 500 events."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[ActivityEventFields] = Field(min_length=1, max_length=MAX_BATCH_EVENTS)
+
+
+# A valid event of a batch: its fields, occurred_at in UTC (None: not given), the metadata's
+# JSON text to store.
+CheckedEvent = tuple[ActivityEventFields, datetime | None, bytes]
+
+
+def checked_batch(raw: bytes) -> list[CheckedEvent]:
+    """The events of a `/batch` body (JSON bytes), valid as `ActivityBatchCreate` defines.
+
+    The body is validated in one pass for types and bounds, then one loop makes the
+    checks that need Python (timestamp range against one reading of the clock, play
+    duration, metadata size) and serializes each metadata once. If anything is wrong,
+    `ActivityBatchCreate` validates the body again and raises its ValidationError, which
+    names every bad index and field; so errors are exactly those of the full model.
+    """
+    try:
+        return _checked_events(_BatchFields.model_validate_json(raw).events)
+    except ValueError:  # ValidationError is one too
+        pass
+    batch = ActivityBatchCreate.model_validate_json(raw)
+    # Reached only if the second look finds it valid: a timestamp at the clock-skew limit.
+    return [(event, event.occurred_at, event.metadata_json) for event in batch.events]
+
+
+def _checked_events(events: list[ActivityEventFields]) -> list[CheckedEvent]:
+    now = utc_now()
+    checked: list[CheckedEvent] = []
+    for event in events:
+        occurred_at = event.occurred_at
+        if occurred_at is not None:
+            occurred_at = checked_instant(occurred_at, now)
+        checked_play_duration(event.event_type, event.play_duration_seconds)
+        checked.append((event, occurred_at, checked_metadata_json(event.metadata)))
+    return checked
 
 
 class EventReceipt(BaseModel):

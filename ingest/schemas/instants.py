@@ -18,18 +18,21 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def checked_instant(value: datetime) -> datetime:
-    """`value` in UTC, or ValueError saying why it is out of range (pydantic makes that a 422)."""
+def checked_instant(value: datetime, now: datetime | None = None) -> datetime:
+    """`value` in UTC, or ValueError saying why it is out of range (pydantic makes that a 422).
+
+    `now` is the server time to check against (a batch reads the clock once); default: now.
+    """
     try:
         in_utc = value.astimezone(UTC)
     except OverflowError as error:
         raise ValueError("timestamp is out of range") from error
     if in_utc < EARLIEST:
         raise ValueError("timestamp must not be before 1970-01-01T00:00:00Z")
-    limit = utc_now() + MAX_CLOCK_SKEW
-    if in_utc > limit:
+    server_time = utc_now() if now is None else now
+    if in_utc > server_time + MAX_CLOCK_SKEW:
         raise ValueError(
             f"timestamp is more than {int(MAX_CLOCK_SKEW.total_seconds() // 60)} minutes ahead "
-            f"of the server clock ({utc_now().isoformat()}); check the client clock"
+            f"of the server clock ({server_time.isoformat()}); check the client clock"
         )
     return in_utc

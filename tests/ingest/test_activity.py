@@ -355,3 +355,101 @@ async def test_malformed_json_is_422_with_a_message(
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["type"] == "json_invalid"
+
+
+async def test_batch_names_every_bad_index_whatever_check_finds_it(
+    client: httpx.AsyncClient, user_headers, engine: Engine
+) -> None:
+    # Type errors and the checks made in Python (metadata, clock, duration) in one batch:
+    # the 422 lists all of them, and nothing is stored.
+    user_id = fresh_user_id()
+    future = iso(datetime.now(UTC) + timedelta(hours=1))
+    body = (
+        '{"events":['
+        '{"event_type":"jackpot"},'
+        '{"event_type":"login"},'
+        '{"event_type":"login","metadata":{"x":NaN}},'
+        '{"event_type":"login","metadata":{"blob":"' + "x" * 4100 + '"}},'
+        '{"event_type":"play_duration"},'
+        '{"event_type":"login","occurred_at":"' + future + '"}'
+        "]}"
+    )
+    response = await client.post(
+        "/api/activity/batch",
+        content=body,
+        headers={**user_headers(user_id), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    fields = {problem["field"] for problem in response.json()["detail"]}
+    assert fields == {
+        "events[0].event_type",
+        "events[2].metadata",
+        "events[3].metadata",
+        "events[4]",
+        "events[5].occurred_at",
+    }
+    assert stored_events(engine, user_id) == []
+
+
+async def test_non_finite_metadata_number_is_422(client: httpx.AsyncClient, user_headers) -> None:
+    for value in ("NaN", "Infinity", "-Infinity"):
+        response = await client.post(
+            "/api/activity/record",
+            content='{"event_type":"login","metadata":{"x":' + value + "}}",
+            headers={**user_headers(fresh_user_id()), "Content-Type": "application/json"},
+        )
+        assert response.status_code == 422, value
+        assert response.json()["detail"][0]["field"] == "metadata"
+
+
+METADATA_SAMPLES = [
+    {},
+    {"none": None, "nested": {"list": [1, None, "two", [3.5]]}, "flag": False},
+    {"big": 2**70, "negative": -(2**63), "float": 1e16, "small": 1.5e-7},
+    {"text": "caf\u00e9 \u2713 \U0001f3b2", "quote": 'say "hi"\n', "empty": ""},
+]
+
+
+@pytest.mark.parametrize("route", ["record", "batch"])
+async def test_metadata_is_stored_as_sent(
+    client: httpx.AsyncClient, user_headers, engine: Engine, route: str
+) -> None:
+    user_id = fresh_user_id()
+    events = [
+        {"event_type": "login", "occurred_at": iso(ago(minutes=len(METADATA_SAMPLES) - index)),
+         "metadata": metadata}
+        for index, metadata in enumerate(METADATA_SAMPLES)
+    ]  # fmt: skip
+    if route == "batch":
+        response = await client.post(
+            "/api/activity/batch", json={"events": events}, headers=user_headers(user_id)
+        )
+        assert response.status_code == 202, response.text
+    else:
+        for event in events:
+            response = await client.post(
+                "/api/activity/record", json=event, headers=user_headers(user_id)
+            )
+            assert response.status_code == 202, response.text
+    assert [row["metadata"] for row in stored_events(engine, user_id)] == METADATA_SAMPLES
+
+
+async def test_batch_of_an_unknown_user_creates_it_with_its_earliest_event_time(
+    client: httpx.AsyncClient, user_headers, engine: Engine
+) -> None:
+    user_id = fresh_user_id()
+    earliest = ago(days=3)
+    events = [
+        {"event_type": "login", "occurred_at": iso(ago(hours=1))},
+        {"event_type": "login", "occurred_at": iso(earliest)},
+        {"event_type": "login"},
+    ]
+    response = await client.post(
+        "/api/activity/batch", json={"events": events}, headers=user_headers(user_id)
+    )
+    assert response.status_code == 202, response.text
+    with engine.connect() as connection:
+        created_at = connection.scalar(
+            text("select created_at from app.users where id = :id"), {"id": user_id}
+        )
+    assert created_at == earliest
