@@ -9,7 +9,10 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
+from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from orchestration.lake.location import parse_lake_location
 
 
 class OrchestrationSettings(BaseSettings):
@@ -19,6 +22,10 @@ class OrchestrationSettings(BaseSettings):
     # `spark` (raw tables exported to the Parquet lake, the models built on Spark, the
     # marts loaded back into PostgreSQL; see docs/scaling.md).
     pulse_warehouse: Literal["postgres", "spark"] = "postgres"
+    # The Parquet lake of the Spark path: a folder, or a URL (`file:///...`,
+    # `s3://bucket/prefix`, `gs://bucket/prefix`); empty: `.pulse/lake`. Checked here so a
+    # wrong value stops the code location and the scripts at start, not the first export.
+    pulse_lake_dir: str = ""
 
     # Cron expressions, evaluated in `pulse_schedule_timezone`.
     pulse_incremental_cron: str = "*/15 * * * *"
@@ -34,7 +41,29 @@ class OrchestrationSettings(BaseSettings):
     alert_webhook_url: str | None = None
     alert_webhook_attempts: int = 3
 
+    @field_validator("pulse_lake_dir")
+    @classmethod
+    def _lake_location(cls, value: str) -> str:
+        if value.strip():
+            parse_lake_location(value)
+        return value
+
 
 @lru_cache
 def get_orchestration_settings() -> OrchestrationSettings:
     return OrchestrationSettings()
+
+
+def settings_problem() -> str | None:
+    """What is wrong with the settings, in one line (None when nothing): for scripts,
+    which report a bad setting like a bad argument instead of with a traceback."""
+    try:
+        get_orchestration_settings()
+    except ValidationError as error:
+        lines = []
+        for detail in error.errors():
+            name = str(detail["loc"][0]).upper() if detail["loc"] else "settings"
+            message = detail["msg"].removeprefix("Value error, ")
+            lines.append(message if message.startswith(name) else f"{name}: {message}")
+        return "; ".join(lines)
+    return None

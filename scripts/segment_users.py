@@ -11,7 +11,7 @@ Needs only DATABASE_URL (unset: the embedded PostgreSQL); PULSE_WAREHOUSE=spark 
 the same refresh (or dry run) on the Spark path (see docs/scaling.md). The Dagster instance is
 DAGSTER_HOME, or `<PULSE_HOME>/dagster` when it is unset. Progress goes to stderr;
 the result to stdout. Exit 0 on success, 1 with a one-line reason when the run
-fails, 2 for bad arguments.
+fails, 2 for bad arguments or settings (PULSE_WAREHOUSE, PULSE_LAKE_DIR, ...).
 """
 
 from __future__ import annotations
@@ -238,6 +238,12 @@ def published_summary() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(sys.argv[1:] if argv is None else argv)
+    from orchestration.config import settings_problem
+
+    problem = settings_problem()
+    if problem:
+        print(f"segment_users.py: configuration error: {problem}", file=sys.stderr)
+        return 2
     # Imported after the arguments are checked: a typo should not wait for Dagster to load.
     from orchestration.instance import prepare_dagster_home
     from orchestration.project import prepare_manifest_if_stale

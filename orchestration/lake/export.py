@@ -19,9 +19,11 @@ The intervals never overlap (no row exported twice) and leave no gap (none skipp
   transactions last milliseconds).
 - `segment_overrides` is small and its rows are edited and deleted by admins: a
   watermark cannot see a deletion, so it is copied whole on every export (replacing
-  the previous copy).
+  the previous copy; its watermark row only serializes the copies).
 
-Files are `<lake>/<table>/<date column>=<UTC day>/from-<previous watermark>.parquet`.
+The lake is a local folder or an object-store URL (`location.py`); every write goes
+through a pyarrow filesystem. Files are
+`<lake>/<table>/<date column>=<UTC day>/from-<previous watermark>.parquet`.
 The name depends only on where the interval starts: an export that wrote files but
 failed before storing its watermark is retried from the same watermark and writes the
 same names again (a superset of the rows), so a crash leaves no duplicate either.
@@ -30,7 +32,6 @@ same names again (a superset of the rows), so a crash leaves no duplicate either
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -40,7 +41,10 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pyarrow.fs import FileSelector, FileSystem, FileType
 from sqlalchemy import Connection, Engine, TextClause, text
+
+from orchestration.lake.location import SETTING, LakeLocation, parse_lake_location
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 # Where nothing was exported yet: every row is newer.
@@ -126,24 +130,36 @@ def default_lag() -> timedelta:
     return timedelta(seconds=float(os.environ.get("PULSE_LAKE_EXPORT_LAG_SECONDS", "300")))
 
 
-def lake_dir() -> Path:
-    """The lake folder: PULSE_LAKE_DIR, or `.pulse/lake` in the project."""
+def lake_dir() -> LakeLocation:
+    """The lake: PULSE_LAKE_DIR (a folder or an object-store URL), or `.pulse/lake`."""
     from ingest.config import PROJECT_ROOT
 
-    configured = os.environ.get("PULSE_LAKE_DIR", "").strip()
-    return Path(configured) if configured else PROJECT_ROOT / ".pulse" / "lake"
+    return parse_lake_location(
+        os.environ.get(SETTING, ""), default=PROJECT_ROOT / ".pulse" / "lake"
+    )
 
 
-def export_lake(engine: Engine, lake: Path, *, lag: timedelta | None = None) -> dict[str, int]:
+def export_lake(
+    engine: Engine, lake: LakeLocation | Path | str, *, lag: timedelta | None = None
+) -> dict[str, int]:
     """Export every raw table's new rows to `lake`; returns the rows written per table."""
     lag = default_lag() if lag is None else lag
+    location = lake if isinstance(lake, LakeLocation) else parse_lake_location(str(lake))
+    filesystem, root = location.filesystem()
     written: dict[str, int] = {}
     for table in LAKE_TABLES:
+        folder = f"{root}/{table.name}"
+        # Spark's table needs its folder even before the first row (an object store
+        # makes an empty marker).
+        filesystem.create_dir(folder, recursive=True)
         with engine.begin() as connection:
+            previous = _lock_watermark(connection, table)
             if table.incremental:
-                written[table.name] = _export_new_rows(connection, table, lake, lag)
+                written[table.name] = _export_new_rows(
+                    connection, table, filesystem, folder, previous, lag
+                )
             else:
-                written[table.name] = _export_whole_table(connection, table, lake)
+                written[table.name] = _export_whole_table(connection, table, filesystem, folder)
     return written
 
 
@@ -159,7 +175,11 @@ def _select(table: LakeTable, where: str) -> str:
     return f"select {columns} from app.{table.name} {where}"
 
 
-def _export_new_rows(connection: Connection, table: LakeTable, lake: Path, lag: timedelta) -> int:
+def _lock_watermark(connection: Connection, table: LakeTable) -> datetime:
+    """The table's watermark, row-locked until the transaction ends.
+
+    The lock serializes exports of one table (a refresh's and a dry run's); the
+    loser waits, then sees the winner's watermark."""
     connection.execute(
         text(
             "insert into app.lake_export_watermarks (table_name, exported_until) "
@@ -167,7 +187,6 @@ def _export_new_rows(connection: Connection, table: LakeTable, lake: Path, lag: 
         ),
         {"name": table.name, "beginning": BEGINNING},
     )
-    # The row lock serializes exports of this table; the losers wait, then see the new value.
     previous: datetime = connection.execute(
         text(
             "select exported_until from app.lake_export_watermarks "
@@ -175,6 +194,27 @@ def _export_new_rows(connection: Connection, table: LakeTable, lake: Path, lag: 
         ),
         {"name": table.name},
     ).scalar_one()
+    return previous
+
+
+def _store_watermark(connection: Connection, table: LakeTable, until: datetime) -> None:
+    connection.execute(
+        text(
+            "update app.lake_export_watermarks set exported_until = :until, exported_at = now() "
+            "where table_name = :name"
+        ),
+        {"name": table.name, "until": until},
+    )
+
+
+def _export_new_rows(
+    connection: Connection,
+    table: LakeTable,
+    filesystem: FileSystem,
+    folder: str,
+    previous: datetime,
+    lag: timedelta,
+) -> int:
     cutoff: datetime = connection.execute(
         text("select clock_timestamp() - :lag"), {"lag": lag}
     ).scalar_one()
@@ -189,38 +229,45 @@ def _export_new_rows(connection: Connection, table: LakeTable, lake: Path, lag: 
         ),
         {"previous": previous, "cutoff": cutoff},
     )
-    count = _write_partitions(table, lake, rows, f"from-{_stamp(previous)}")
-    connection.execute(
-        text(
-            "update app.lake_export_watermarks set exported_until = :cutoff, exported_at = now() "
-            "where table_name = :name"
-        ),
-        {"name": table.name, "cutoff": cutoff},
-    )
+    count, _ = _write_partitions(table, filesystem, folder, rows, f"from-{_stamp(previous)}")
+    _store_watermark(connection, table, cutoff)
     return count
 
 
-def _export_whole_table(connection: Connection, table: LakeTable, lake: Path) -> int:
+def _export_whole_table(
+    connection: Connection, table: LakeTable, filesystem: FileSystem, folder: str
+) -> int:
     rows = connection.execute(_streamed(_select(table, "")))
-    # Written beside the current copy, then swapped in, so a reader sees the old or the new.
-    staging = lake / f".{table.name}.{uuid.uuid4().hex}"
-    count = _write_partitions(table, staging, rows, "copy", folder=staging)
-    staging.mkdir(parents=True, exist_ok=True)
-    target = lake / table.name
-    retired = lake / f".{table.name}.retired.{uuid.uuid4().hex}"
-    if target.exists():
-        target.rename(retired)
-    staging.rename(target)
-    shutil.rmtree(retired, ignore_errors=True)
+    # The new copy under new names first, then the old copy deleted. Object stores cannot
+    # rename a folder, and this order never shows a reader an empty table: a reader (or a
+    # crash) in between sees both copies, which the unique test on the overrides' user_id
+    # refuses, and the next export deletes the stale one.
+    count, written = _write_partitions(table, filesystem, folder, rows, f"copy-{uuid.uuid4().hex}")
+    _delete_all_but(filesystem, folder, written)
+    # Not a bound here: when the copy in the lake was taken.
+    _store_watermark(connection, table, connection.execute(text("select now()")).scalar_one())
     return count
+
+
+def _delete_all_but(filesystem: FileSystem, folder: str, kept: set[str]) -> None:
+    """Delete the files under `folder` not in `kept`, and the partitions left empty."""
+    entries = filesystem.get_file_info(FileSelector(folder, recursive=True, allow_not_found=True))
+    for entry in entries:
+        if entry.type == FileType.File and entry.path not in kept:
+            filesystem.delete_file(entry.path)
+    kept_partitions = {path.rsplit("/", 1)[0] for path in kept}
+    for entry in entries:
+        if entry.type == FileType.Directory and entry.path not in kept_partitions:
+            filesystem.delete_dir(entry.path)
 
 
 def _write_partitions(
-    table: LakeTable, lake: Path, rows: Any, file_stem: str, folder: Path | None = None
-) -> int:
-    """Write rows into one file per UTC day of the date column; returns the row count."""
-    folder = folder or lake / table.name
-    writers: dict[date, tuple[Path, pq.ParquetWriter]] = {}
+    table: LakeTable, filesystem: FileSystem, folder: str, rows: Any, file_stem: str
+) -> tuple[int, set[str]]:
+    """Write rows into one file per UTC day of the date column.
+
+    Returns the row count and the paths of the files written."""
+    writers: dict[date, tuple[str, pq.ParquetWriter]] = {}
     date_index = table.schema.names.index(table.date_column)
     count = 0
     try:
@@ -230,10 +277,12 @@ def _write_partitions(
                 by_day[row[date_index].astimezone(UTC).date()].append(tuple(row))
             for day, day_rows in by_day.items():
                 if day not in writers:
-                    partition = folder / f"{table.partition}={day.isoformat()}"
-                    partition.mkdir(parents=True, exist_ok=True)
-                    temporary = partition / f".{file_stem}.{uuid.uuid4().hex}.tmp"
-                    writers[day] = (temporary, pq.ParquetWriter(temporary, table.schema))
+                    partition = f"{folder}/{table.partition}={day.isoformat()}"
+                    filesystem.create_dir(partition, recursive=True)
+                    # Spark skips names starting with a dot: it never reads a file being written.
+                    temporary = f"{partition}/.{file_stem}.{uuid.uuid4().hex}.tmp"
+                    writer = pq.ParquetWriter(temporary, table.schema, filesystem=filesystem)
+                    writers[day] = (temporary, writer)
                 columns = list(zip(*day_rows, strict=True))
                 arrays = [
                     pa.array(values, type=field.type)
@@ -244,13 +293,16 @@ def _write_partitions(
     except BaseException:
         for temporary, writer in writers.values():
             writer.close()
-            temporary.unlink(missing_ok=True)
+            filesystem.delete_file(temporary)
         raise
+    written: set[str] = set()
     for temporary, writer in writers.values():
         writer.close()
-        # a rename is atomic: Spark never lists a half-written file under its final name
-        os.replace(temporary, temporary.parent / f"{file_stem}.parquet")
-    return count
+        final = f"{temporary.rsplit('/', 1)[0]}/{file_stem}.parquet"
+        # A local rename is atomic; an object store's move is a copy that appears whole.
+        filesystem.move(temporary, final)
+        written.add(final)
+    return count, written
 
 
 def _stamp(moment: datetime) -> str:

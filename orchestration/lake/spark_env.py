@@ -10,7 +10,8 @@ tables from the lake, so nothing is shared between runs. Settings:
   its own spark-defaults.conf must set the same warehouse folder, see
   scripts/spark_cluster.py).
 - PULSE_SPARK_MASTER: the master of a session run (default `local[*]`).
-- PULSE_LAKE_DIR: the lake folder the sources are read from.
+- PULSE_LAKE_DIR: the lake the sources are read from, a folder or an object-store URL
+  (`location.py`); dbt gets it as the URL Spark reads (`file:///...`, `s3a://...`).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def spark_environment(spark_dir: Path | None = None) -> dict[str, str]:
     return {
         "PULSE_SPARK_DIR": str(spark_dir),
         "PULSE_SPARK_METHOD": os.environ.get("PULSE_SPARK_METHOD", "session"),
-        "PULSE_LAKE_DIR": str(lake_dir().resolve()),
+        "PULSE_LAKE_DIR": lake_dir().spark_url,
         "SPARK_CONF_DIR": str(conf_dir),
         "SPARK_LOCAL_IP": "127.0.0.1",
         # the session's Python workers use this interpreter (the project's venv)

@@ -4,8 +4,9 @@ Demo data (300 players) plus admin overrides; the PostgreSQL build and the Spark
 build (lake export, dbt on a local Spark session, load back) are evaluated at the
 same as_of, then `user_activity` and `user_segment` are compared in a canonical
 form: instants in UTC, decimals without trailing zeros. Only `computed_at` (when
-each run started) may differ. PULSE_SPARK_METHOD=thrift runs the Spark side on a
-cluster (`make spark-cluster-test`).
+each run started) may differ. The lake is given as a `file://` URL, which the export
+writes through pyarrow's filesystem and Spark reads. PULSE_SPARK_METHOD=thrift runs
+the Spark side on a cluster (`make spark-cluster-test`).
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ def test_postgres_and_spark_build_identical_marts(
     assert len(on_postgres["user_segment"]) == 300
     assert {row["rule"] for row in on_postgres["user_segment"]} >= {"override", "vip", "active"}
 
-    monkeypatch.setenv("PULSE_LAKE_DIR", str(tmp_path / "lake"))
+    # The lake as a URL, as in production (test_warehouse_switch.py gives a plain folder).
+    monkeypatch.setenv("PULSE_LAKE_DIR", (tmp_path / "lake").as_uri())
     spark_command = os.environ.get("PULSE_SPARK_TEST_COMMAND", "run")
     refresh = refresh_on_spark(
         engine,
