@@ -13,18 +13,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
-import uuid
 
 import uvloop
 
 EVENT = '{"event_id":"%s","event_type":"dice_play","metadata":{"table":7}}'
 
 
+def random_uuids(count: int) -> list[str]:
+    """`count` random version-4 UUIDs as text, from one read of the OS's random source.
+
+    uuid.uuid4() per id cost this process about 1.5 ms per 500-event batch, CPU the
+    server then did not have; the ids stay random (not sequential), as clients make them.
+    """
+    digits = os.urandom(16 * count).hex()
+    return [
+        f"{digits[i : i + 8]}-{digits[i + 8 : i + 12]}-4{digits[i + 13 : i + 16]}-"
+        f"{'89ab'[int(digits[i + 16], 16) & 3]}{digits[i + 17 : i + 20]}-{digits[i + 20 : i + 32]}"
+        for i in range(0, 32 * count, 32)
+    ]
+
+
 def body_for(kind: str, batch_size: int) -> bytes:
     if kind == "record":
-        return (EVENT % uuid.uuid4()).encode()
-    events = ",".join(EVENT % uuid.uuid4() for _ in range(batch_size))
+        return (EVENT % random_uuids(1)[0]).encode()
+    events = ",".join(EVENT % event_id for event_id in random_uuids(batch_size))
     return ('{"events":[' + events + "]}").encode()
 
 

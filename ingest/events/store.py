@@ -100,9 +100,9 @@ async def insert_events(connection: AsyncConnection, rows: Sequence[EventRow]) -
         _INSERT_EVENTS,
         {"rows": orjson.dumps(unique_rows).decode(), "row_count": len(unique_rows)},
     )
-    inserted: int
-    inserted_ids: list[uuid.UUID] | None
-    inserted, inserted_ids = result.one()._tuple()
+    answer = result.one()
+    inserted: int = answer.inserted
+    inserted_ids: list[uuid.UUID] | None = answer.inserted_ids
     if inserted == len(rows):
         return ["accepted"] * len(rows)  # every row is new and unique here: the common case
     not_inserted = (
