@@ -59,6 +59,9 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
+    # incremental dbt runs and their tests find changed users by updated_at
+    __table_args__ = (Index(None, "updated_at"),)
+
 
 class ActivityEvent(Base):
     """Raw, append-only activity events; `event_id` is the client-made dedupe key."""

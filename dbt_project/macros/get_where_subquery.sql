@@ -1,15 +1,23 @@
-{#- dbt's `where` test config, plus one placeholder: `__pulse_recent_arrivals__`
-    becomes as_of minus var pulse__test_lookback_days. Tests on the 20M-row event
-    log use it to check what recent runs consumed (through the received_at index)
-    instead of re-reading every event on every run; the table's primary key and
-    check constraints already hold for older rows. -#}
+{#- dbt's `where` test config, plus two placeholders:
+    - `__pulse_recent_arrivals__` becomes the moment from which this run reads new data
+      (pulse_recent_arrivals). Tests on the raw tables use it to check what the run
+      consumes (through the received_at / updated_at indexes) instead of re-reading
+      20M events on every run; the tables' keys and check constraints already hold
+      for older rows, and earlier runs tested them.
+    - `pulse_latest(column)` becomes `column = (select max(column) from <the model>)`:
+      tests on an incremental mart check the rows its latest run wrote (every row
+      after a full build); the unique indexes keep older rows from colliding. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where -%}
         {%- if '__pulse_recent_arrivals__' in where -%}
-            {%- set recent = dbt.dateadd('day', -1 * var('pulse__test_lookback_days'), pulse_as_of()) -%}
-            {%- set where = where | replace('__pulse_recent_arrivals__', recent) -%}
+            {%- set where = where | replace('__pulse_recent_arrivals__', pulse_recent_arrivals()) -%}
         {%- endif -%}
+        {%- set where = modules.re.sub(
+            'pulse_latest\\((\\w+)\\)',
+            '\\1 = (select max(\\1) from ' ~ relation ~ ')',
+            where,
+        ) -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) as dbt_subquery
         {%- endset -%}
@@ -17,4 +25,34 @@
     {%- else -%}
         {{ return(relation) }}
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- Where the data a run consumes starts, as a SQL literal: the start of the latest
+    segment run on record minus var pulse__late_arrival_minutes (what an incremental
+    run reads again); on a full build, or before any run, as_of minus var
+    pulse__test_lookback_days. -#}
+{% macro pulse_recent_arrivals() -%}
+    {%- set lookback = dbt.dateadd('day', -1 * var('pulse__test_lookback_days'), pulse_as_of()) -%}
+    {%- if flags.FULL_REFRESH or not execute -%}
+        {{ return(lookback) }}
+    {%- endif -%}
+    {%- set runs = adapter.get_relation(
+        database=target.database,
+        schema=generate_schema_name('intermediate', none),
+        identifier='user_segment_runs',
+    ) -%}
+    {%- if runs is none -%}
+        {{ return(lookback) }}
+    {%- endif -%}
+    {%- set latest = run_query('select max(computed_at) from ' ~ runs).columns[0].values()[0] -%}
+    {%- if latest is none -%}
+        {{ return(lookback) }}
+    {%- endif -%}
+    {{ return(dbt.dateadd(
+        'minute',
+        -1 * var('pulse__late_arrival_minutes'),
+        "cast('" ~ latest.astimezone(modules.pytz.utc).strftime('%Y-%m-%d %H:%M:%S.%f')
+            ~ "+00:00' as " ~ pulse_type_timestamptz() ~ ")",
+    )) }}
 {%- endmacro %}

@@ -1,4 +1,5 @@
--- Increments are clamped at 0, so no 30-day deposit sum can be negative.
+-- Increments are clamped at 0, so no 30-day deposit sum can be negative (checked on the
+-- rows the latest run wrote: older rows were checked by the run that wrote them).
 with
 
 user_activity as (
@@ -17,7 +18,9 @@ select
     user_activity.user_id,
     user_activity.deposit_30d
 from user_activity
-where user_activity.deposit_30d < 0
+where
+    user_activity.evaluated_at = (select max(latest.evaluated_at) from user_activity as latest)
+    and user_activity.deposit_30d < 0
 
 union all
 
@@ -25,4 +28,6 @@ select
     user_segment.user_id,
     user_segment.deposit_30d
 from user_segment
-where user_segment.deposit_30d < 0
+where
+    user_segment.evaluated_at = user_segment.computed_at
+    and user_segment.deposit_30d < 0

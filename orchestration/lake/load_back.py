@@ -82,8 +82,15 @@ def load_mart(engine: Engine, mart: LoadedMart, folder: Path, schema: str = SCHE
             )
         connection.exec_driver_sql(f"analyze {schema}.{loading}")
     # The swap: one short transaction, so readers never see a missing or partial table.
+    # What it replaces may be a view: the PostgreSQL build publishes user_segment as one.
     with engine.begin() as connection:
-        connection.exec_driver_sql(f"drop table if exists {schema}.{mart.name}")
+        kind = connection.exec_driver_sql(
+            "select relkind from pg_class where oid = to_regclass(%s)",
+            (f"{schema}.{mart.name}",),
+        ).scalar()
+        if kind is not None:
+            relation_type = "view" if kind == "v" else "table"
+            connection.exec_driver_sql(f"drop {relation_type} {schema}.{mart.name}")
         connection.exec_driver_sql(f"alter table {schema}.{loading} rename to {mart.name}")
     return rows
 

@@ -210,3 +210,111 @@ def test_failing_upstream_test_keeps_user_segment_from_being_published(
     assert outcome.statuses["user_segment_history"] == "skipped"
     with engine.connect() as connection:
         assert connection.scalar(text("select to_regclass('analytics.user_segment')")) is None
+
+
+PUBLISHED_SEGMENT = (
+    "segment",
+    "rule",
+    "last_active_at",
+    "deposit_30d",
+    "created_at",
+    "override_reason",
+    "override_expires_at",
+    "as_of",
+)
+
+
+def _full_evaluation(engine: Engine, run_dbt: RunDbt, as_of: datetime) -> dict[int, tuple]:
+    """user_segment as a full build at as_of gives it, built beside the published schemas."""
+    run_dbt(
+        "build",
+        "--full-refresh",
+        "--select",
+        "+user_segment",
+        "--indirect-selection",
+        "cautious",
+        as_of=as_of,
+        vars={"pulse__schema_prefix": "dryrun_"},
+    )
+    return _pick(rows_by_user(engine, "dryrun_analytics.user_segment"), PUBLISHED_SEGMENT)
+
+
+def _incremental_run(
+    engine: Engine, run_dbt: RunDbt, as_of: datetime, **vars: object
+) -> tuple[dict[int, tuple], set[int]]:
+    """The published segments after an incremental build at as_of, and who it re-evaluated."""
+    run_dbt("build", as_of=as_of, vars=dict(vars))
+    rows = rows_by_user(engine, "analytics.user_segment")
+    reevaluated = {
+        user_id for user_id, row in rows.items() if row["evaluated_at"] == row["computed_at"]
+    }
+    with engine.connect() as connection:
+        logged = connection.scalar(
+            text(
+                "select users_evaluated from intermediate.user_segment_runs "
+                "order by computed_at desc limit 1"
+            )
+        )
+    assert logged == len(reevaluated)
+    assert {row["as_of"] for row in rows.values()} == {as_of}
+    return _pick(rows, PUBLISHED_SEGMENT), reevaluated
+
+
+def test_incremental_runs_re_evaluate_only_what_changed_and_equal_a_full_build(
+    engine: Engine, run_dbt: RunDbt
+) -> None:
+    start = _now() - days(40)
+    add_user(engine, 1, start - days(100))
+    add_event(engine, 1, "dice_play", start - days(6))  # idle 6 days: dormant_short in 1
+    add_user(engine, 2, start - days(6))  # new: no longer new in 1 day
+    add_event(engine, 2, "login", start - timedelta(hours=1))
+    add_user(engine, 3, start - days(100))
+    add_event(engine, 3, "roulette_play", start - timedelta(hours=1))  # active for days
+    add_user(engine, 4, start - days(100))
+    add_event(engine, 4, "login", start - days(2))  # active until new data arrives
+    add_user(engine, 5, start - days(100))
+    add_event(engine, 5, "lottery_play", start - days(1))
+
+    segments, reevaluated = _incremental_run(engine, run_dbt, start)
+    assert reevaluated == {1, 2, 3, 4, 5}
+    assert segments == _full_evaluation(engine, run_dbt, start)
+
+    # time alone: user 1 becomes dormant_short, user 2 stops being new; nobody else moves
+    later = start + days(2)
+    segments, reevaluated = _incremental_run(engine, run_dbt, later)
+    assert reevaluated == {1, 2}
+    assert (segments[1][0], segments[2][0]) == ("DORMANT_SHORT", "ACTIVE")
+    assert segments == _full_evaluation(engine, run_dbt, later)
+
+    # new data: a deposit makes user 4 VIP, an override pins user 5
+    add_snapshot(engine, 4, 1_500_000, later + timedelta(hours=1))
+    add_override(engine, 5, "DORMANT_LONG", created_at=later + timedelta(hours=1), expires_at=None)
+    next_run = later + timedelta(hours=2)
+    segments, reevaluated = _incremental_run(engine, run_dbt, next_run)
+    assert reevaluated == {4, 5}
+    assert (segments[4][:2], segments[5][:2]) == (("VIP", "vip"), ("DORMANT_LONG", "override"))
+    assert segments == _full_evaluation(engine, run_dbt, next_run)
+
+    # an analyst moves a threshold: every user is re-evaluated
+    analyst = {"pulse__dormant_short_days": 1}
+    segments, reevaluated = _incremental_run(engine, run_dbt, next_run, **analyst)
+    assert reevaluated == {1, 2, 3, 4, 5}
+    assert segments[3][:2] == ("DORMANT_SHORT", "dormant_short")
+    run_dbt(
+        "build",
+        "--full-refresh",
+        "--select",
+        "+user_segment",
+        "--indirect-selection",
+        "cautious",
+        as_of=next_run,
+        vars={"pulse__schema_prefix": "dryrun_", **analyst},
+    )
+    assert segments == _pick(
+        rows_by_user(engine, "dryrun_analytics.user_segment"), PUBLISHED_SEGMENT
+    )
+
+    # back to the defaults, then a replay of the earlier moment
+    _incremental_run(engine, run_dbt, next_run)
+    segments, _ = _incremental_run(engine, run_dbt, start + days(1))
+    assert segments == _full_evaluation(engine, run_dbt, start + days(1))

@@ -1,5 +1,5 @@
 """The segment refresh under faults, through `scripts/segment_users.py` in real processes:
-a run killed while it publishes `user_segment` leaves the published table as it was."""
+a run killed while it publishes `user_segment` leaves the published segments as they were."""
 
 from __future__ import annotations
 
@@ -70,10 +70,24 @@ def _refresh(env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
+# A run publishes by committing the re-evaluated segments together with its run record.
+RUN_LOG = "intermediate.user_segment_runs"
+
+
+def _hold_publication(engine: Engine) -> Any:
+    """A reader's transaction that blocks the run record's insert (a SHARE lock), so a
+    run stops inside its publishing transaction, with its segments written but uncommitted."""
+    reader = engine.connect()
+    transaction = reader.begin()
+    reader.execute(text(f"lock table {RUN_LOG} in share mode"))
+    reader.execute(text("select count(*) from analytics.user_segment"))
+    return reader, transaction
+
+
 def _wait_for_publish_blocked(engine: Engine, database: str) -> None:
     query = text(
         "select count(*) from pg_stat_activity where datname = :db "
-        "and wait_event_type = 'Lock' and query ilike '%user_segment%'"
+        "and wait_event_type = 'Lock' and query ilike '%user_segment_runs%'"
     )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
@@ -90,11 +104,8 @@ def test_a_run_killed_while_publishing_leaves_the_table_as_it_was(
     engine, env = published
     before = _segments(engine)
     assert before
-    # A reader inside a transaction holds the published table; the run's swap of the
-    # new table into place must wait for it, so the kill lands mid-publication.
-    reader = engine.connect()
-    transaction = reader.begin()
-    reader.execute(text("select count(*) from analytics.user_segment"))
+    # The kill lands mid-publication: the run waits on the reader's lock.
+    reader, transaction = _hold_publication(engine)
     run = _refresh(env)
     try:
         _wait_for_publish_blocked(engine, engine.url.database or "")
@@ -124,11 +135,9 @@ def test_a_second_refresh_while_one_runs_is_refused_and_the_result_equals_one_ru
 ) -> None:
     engine, env = published
     before = _segments(engine)
-    # Hold the published table so the first refresh is certainly still running (waiting to
+    # Hold the publication so the first refresh is certainly still running (waiting to
     # publish) when the second one starts.
-    reader = engine.connect()
-    transaction = reader.begin()
-    reader.execute(text("select count(*) from analytics.user_segment"))
+    reader, transaction = _hold_publication(engine)
     first = _refresh(env)
     try:
         _wait_for_publish_blocked(engine, engine.url.database or "")

@@ -1,117 +1,51 @@
 {{
     config(
-        materialized='table',
-        indexes=[
-            {'columns': ['user_id'], 'unique': true},
-            {'columns': ['segment']},
-        ],
+        materialized=pulse_published_materialization(),
     )
 }}
 
-{#- The segment rules. Thresholds are vars in dbt_project.yml; the order of the
-    `case` branches is the contract: the first rule that matches wins, and an
-    override that has not expired at as_of wins over every rule. -#}
-{%- set as_of = pulse_as_of() -%}
+{#- Exactly one segment per user at the latest run's as_of. The rules live in
+    models/intermediate/int_user_segments_evaluated.sql; this model publishes its rows
+    with the as_of and computed_at of the run that last wrote them (a view on
+    PostgreSQL: the rows and the run record change in one transaction). -#}
 
 with
 
-user_activity as (
+user_segments_evaluated as (
 
-    select * from {{ ref('user_activity') }}
-
-),
-
-users as (
-
-    select * from {{ ref('stg_app__users') }}
+    select * from {{ ref('int_user_segments_evaluated') }}
 
 ),
 
-segment_overrides as (
-
-    select * from {{ ref('stg_app__segment_overrides') }}
-
-),
-
-features as (
+latest_segment_run as (
 
     select
-        user_activity.user_id,
-        users.created_at,
-        user_activity.last_active_at,
-        user_activity.deposit_30d
+        segment_runs.as_of,
+        segment_runs.computed_at
 
-    from user_activity
-    inner join users
-        on user_activity.user_id = users.user_id
-
-),
-
-ruled as (
-
-    select
-        features.user_id,
-        features.created_at,
-        features.last_active_at,
-        features.deposit_30d,
-        case
-            when features.deposit_30d >= {{ var('pulse__vip_min_deposit_30d') }}
-                then 'vip'
-            when features.last_active_at
-                <= {{ dbt.dateadd('day', -1 * var('pulse__dormant_long_days'), as_of) }}
-                then 'dormant_long'
-            when features.last_active_at
-                <= {{ dbt.dateadd('day', -1 * var('pulse__dormant_short_days'), as_of) }}
-                then 'dormant_short'
-            when features.created_at
-                > {{ dbt.dateadd('day', -1 * var('pulse__new_user_days'), as_of) }}
-                then 'new'
-            else 'active'
-        end as rule
-
-    from features
-
-),
-
-overrides_in_force as (
-
-    -- set at or before as_of, and not expired at as_of
-    select
-        segment_overrides.user_id,
-        segment_overrides.segment,
-        segment_overrides.override_reason,
-        segment_overrides.expires_at
-
-    from segment_overrides
-    where
-        segment_overrides.created_at <= {{ as_of }}
-        and (
-            segment_overrides.expires_at is null
-            or segment_overrides.expires_at > {{ as_of }}
-        )
+    from {{ pulse_segment_runs_of(ref('int_user_segments_evaluated')) }} as segment_runs
+    order by segment_runs.computed_at desc
+    limit 1
 
 ),
 
 user_segment as (
 
     select
-        ruled.user_id,
-        coalesce(overrides_in_force.segment, upper(ruled.rule)) as segment,
-        case
-            when overrides_in_force.user_id is not null then 'override'
-            else ruled.rule
-        end as rule,
-        ruled.last_active_at,
-        ruled.deposit_30d,
-        ruled.created_at,
-        {{ as_of }} as as_of,
-        {{ pulse_run_started_at() }} as computed_at,
-        overrides_in_force.override_reason,
-        overrides_in_force.expires_at as override_expires_at
+        user_segments_evaluated.user_id,
+        user_segments_evaluated.segment,
+        user_segments_evaluated.rule,
+        user_segments_evaluated.last_active_at,
+        user_segments_evaluated.deposit_30d,
+        user_segments_evaluated.created_at,
+        latest_segment_run.as_of,
+        latest_segment_run.computed_at,
+        user_segments_evaluated.override_reason,
+        user_segments_evaluated.override_expires_at,
+        user_segments_evaluated.evaluated_at
 
-    from ruled
-    left join overrides_in_force
-        on ruled.user_id = overrides_in_force.user_id
+    from user_segments_evaluated
+    cross join latest_segment_run
 
 )
 
