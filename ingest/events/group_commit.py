@@ -2,7 +2,7 @@
 
 A request hands its event to `GroupCommitWriter.write` and waits. A few flusher
 tasks take everything queued at that moment (up to `max_group`), store it with
-`insert_events` in one transaction, and only after COMMIT returns resolve each
+`write_events` in one transaction, and only after COMMIT returns resolve each
 request's future. So a 202 still means "committed", while the database sees one
 round trip per group instead of one per request: under load the groups grow by
 themselves, and a lone request is flushed at once (no timer, no added latency).
@@ -19,7 +19,7 @@ from psycopg import errors as pg_errors
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ingest.events.store import EventRow, Outcome, insert_events
+from ingest.events.store import EventRow, Outcome, write_events
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +96,8 @@ class GroupCommitWriter:
         rows = [pending.row for pending in group]
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                async with self._engine().begin() as connection:
-                    outcomes = await insert_events(connection, rows)
+                async with self._engine().connect() as connection:
+                    outcomes = await write_events(connection, rows, all_or_nothing=False)
             except DBAPIError as error:
                 if isinstance(error.orig, RETRYABLE) and attempt < MAX_ATTEMPTS:
                     continue

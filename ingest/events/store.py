@@ -1,8 +1,14 @@
 """The one write path for activity events: a multi-row insert that stores each event_id once.
 
 Every caller (the group-commit writer behind `/record`, the `/batch` route) hands a
-list of rows to `insert_events` inside its own transaction. The statement has a
-fixed text, so PostgreSQL plans it once per connection.
+list of rows to `write_events`, which stores them in a transaction of its own. The
+statements have a fixed text, so PostgreSQL plans them once per connection.
+
+Almost always every event_id of a write is new (a client retry is the exception), so
+`write_events` first tries a plain INSERT, which costs PostgreSQL about 1 ms less per
+500 rows than `ON CONFLICT DO NOTHING`. If any id is already stored, the primary key
+refuses the whole statement, that transaction is rolled back, and `insert_events` (the
+ON CONFLICT statement, which tells each row's outcome) runs in a new one.
 
 Rows are sorted (users by id, events by event_id) so that concurrent transactions
 take their index locks in the same order and cannot deadlock on each other.
@@ -17,7 +23,9 @@ from datetime import datetime
 from typing import Literal
 
 import orjson
+from psycopg import errors as pg_errors
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 Outcome = Literal["accepted", "duplicate", "conflict"]
@@ -25,11 +33,8 @@ Outcome = Literal["accepted", "duplicate", "conflict"]
 # One statement, one round trip: the rows travel as one JSON array (binding six Python
 # lists as PostgreSQL arrays cost more client time than the insert itself); unknown users
 # get their `users` row (created_at = their earliest event here) in the same statement,
-# and the foreign key is checked at its end, after both inserts. The answer is one row:
-# how many rows were inserted and, only when that is not all of them, their ids; in the
-# common case (every row is new) there are no ids to send and parse.
-_INSERT_EVENTS = text(
-    """
+# and the foreign key is checked at its end, after both inserts.
+_ROWS_AND_NEW_USERS = """
     with rows as materialized (
         select * from jsonb_to_recordset(cast(:rows as jsonb)) as rows (
             event_id uuid,
@@ -44,7 +49,25 @@ _INSERT_EVENTS = text(
         insert into app.users (id, created_at)
         select user_id, min(occurred_at) from rows group by user_id order by user_id
         on conflict (id) do nothing
-    ),
+    )
+"""
+
+# Every id is new (else the primary key refuses it all): nothing to read back.
+_INSERT_NEW_EVENTS = text(
+    _ROWS_AND_NEW_USERS
+    + """
+    insert into app.activity_events
+        (event_id, user_id, event_type, occurred_at, play_duration_seconds, metadata)
+    select event_id, user_id, event_type, occurred_at, play_duration_seconds, metadata
+    from rows
+    """
+)
+
+# Some ids may be stored already. The answer is one row: how many rows were inserted and,
+# only when that is not all of them, their ids.
+_INSERT_EVENTS = text(
+    _ROWS_AND_NEW_USERS
+    + """,
     inserted as (
         insert into app.activity_events
             (event_id, user_id, event_type, occurred_at, play_duration_seconds, metadata)
@@ -78,6 +101,43 @@ class EventRow:
     occurred_at: datetime
     play_duration_seconds: int | None
     metadata: orjson.Fragment
+
+
+_EVENTS_PRIMARY_KEY = "pk_activity_events"
+
+
+async def write_events(
+    connection: AsyncConnection, rows: Sequence[EventRow], *, all_or_nothing: bool
+) -> list[Outcome]:
+    """Store `rows` and commit; one outcome per row, in order (see `insert_events`).
+
+    `connection` must not be in a transaction. With `all_or_nothing`, a write in which
+    any row is a conflict is rolled back instead: nothing of it is stored.
+    """
+    if len({row.event_id for row in rows}) == len(rows):
+        try:
+            async with connection.begin():
+                await connection.execute(
+                    _INSERT_NEW_EVENTS, {"rows": orjson.dumps(sorted(rows, key=_event_id)).decode()}
+                )
+            return ["accepted"] * len(rows)
+        except IntegrityError as error:
+            if not _is_stored_already(error):
+                raise
+    async with connection.begin() as transaction:  # commits on leaving, unless rolled back
+        outcomes = await insert_events(connection, rows)
+        if all_or_nothing and "conflict" in outcomes:
+            await transaction.rollback()
+    return outcomes
+
+
+def _is_stored_already(error: IntegrityError) -> bool:
+    """The plain insert met an event_id that is stored (or being stored) already."""
+    cause = error.orig
+    return (
+        isinstance(cause, pg_errors.UniqueViolation)
+        and cause.diag.constraint_name == _EVENTS_PRIMARY_KEY
+    )
 
 
 async def insert_events(connection: AsyncConnection, rows: Sequence[EventRow]) -> list[Outcome]:

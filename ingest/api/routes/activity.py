@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from ingest.api.deps import CurrentUserId
 from ingest.db import get_async_engine
 from ingest.events.group_commit import GroupCommitWriter, WriterStopped
-from ingest.events.store import EventRow, insert_events
+from ingest.events.store import EventRow, write_events
 from ingest.observability.metrics import count_event
 from ingest.schemas.activity import (
     ActivityBatchCreate,
@@ -148,24 +148,20 @@ async def record_batch(
         for event, occurred_at, metadata_json in events
     ]
     async with get_async_engine().connect() as connection:
-        transaction = await connection.begin()
-        outcomes = await insert_events(connection, rows)
-        conflicts = [index for index, outcome in enumerate(outcomes) if outcome == "conflict"]
-        if conflicts:
-            await transaction.rollback()
-            _count_outcomes(rows, ["rejected"] * len(rows))
-            raise HTTPException(
-                status_code=status.HTTP_409_CONFLICT,
-                detail={
-                    "message": f"{len(conflicts)} event_id(s) are already stored for another "
-                    f"user; nothing of this batch was stored; {CONFLICT_HINT}",
-                    "conflicts": [
-                        {"index": index, "event_id": str(rows[index].event_id)}
-                        for index in conflicts
-                    ],
-                },
-            )
-        await transaction.commit()
+        outcomes = await write_events(connection, rows, all_or_nothing=True)
+    conflicts = [index for index, outcome in enumerate(outcomes) if outcome == "conflict"]
+    if conflicts:  # rolled back: nothing of the batch is stored
+        _count_outcomes(rows, ["rejected"] * len(rows))
+        raise HTTPException(
+            status_code=status.HTTP_409_CONFLICT,
+            detail={
+                "message": f"{len(conflicts)} event_id(s) are already stored for another "
+                f"user; nothing of this batch was stored; {CONFLICT_HINT}",
+                "conflicts": [
+                    {"index": index, "event_id": str(rows[index].event_id)} for index in conflicts
+                ],
+            },
+        )
 
     _count_outcomes(rows, outcomes)
     accepted = outcomes.count("accepted")
