@@ -55,10 +55,15 @@ def published(engine: Engine, *, with_computed_at: bool = False) -> list[dict[st
 
 
 def segment_users(
-    warehouse: str, arguments: list[str], tmp_path: Path
+    warehouse: str,
+    arguments: list[str],
+    tmp_path: Path,
+    *,
+    expect_success: bool = True,
+    dagster_home: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    dagster_home = tmp_path / f"dagster-{warehouse}-{len(list(tmp_path.iterdir()))}"
-    dagster_home.mkdir()
+    dagster_home = dagster_home or tmp_path / f"dagster-{warehouse}-{len(list(tmp_path.iterdir()))}"
+    dagster_home.mkdir(exist_ok=True)
     completed = subprocess.run(
         [sys.executable, "scripts/segment_users.py", *arguments, "--json"],
         cwd=PROJECT_ROOT,
@@ -71,9 +76,12 @@ def segment_users(
         },
         capture_output=True,
         text=True,
-        timeout=400,
+        # A guard against a hung process, not a timing check: a Spark refresh on two
+        # cores shared with a benchmark has taken more than 400 s.
+        timeout=900,
     )
-    assert completed.returncode == 0, completed.stderr[-3000:]
+    if expect_success:
+        assert completed.returncode == 0, completed.stderr[-3000:]
     return completed
 
 
