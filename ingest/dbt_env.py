@@ -7,10 +7,17 @@ PostgreSQL when it is unset), so one setting configures the API, Alembic and dbt
 
 from __future__ import annotations
 
+import os
+
 from ingest.config import PROJECT_ROOT
 from ingest.database_url import libpq_params
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+# dbt's queries are planned from estimates that are often far off for incremental
+# runs (a few thousand rows estimated as a million); PostgreSQL then spends seconds
+# JIT-compiling queries that run in milliseconds. Measured in docs/benchmarks.md.
+DBT_SESSION_OPTIONS = "-c jit=off"
 
 
 def dbt_environment() -> dict[str, str]:
@@ -18,7 +25,8 @@ def dbt_environment() -> dict[str, str]:
 
     Returns the connection (`PULSE_DB_HOST`, `PULSE_DB_PORT`, `PULSE_DB_USER`,
     `PULSE_DB_PASSWORD`, `PULSE_DB_NAME`), `DBT_PROFILES_DIR` and
-    `DBT_PROJECT_DIR`. Use it everywhere dbt runs, e.g.
+    `DBT_PROJECT_DIR`, and `PGOPTIONS` with the session settings of dbt's
+    connections (`DBT_SESSION_OPTIONS`, after any the caller set). Use it everywhere dbt runs, e.g.
     `subprocess.run([...], env={**os.environ, **dbt_environment()})`, or
     `os.environ.update(dbt_environment())` before building a Dagster
     `DbtCliResource(project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR))`.
@@ -26,7 +34,11 @@ def dbt_environment() -> dict[str, str]:
     is unset.
     """
     params = libpq_params()
+    options = os.environ.get("PGOPTIONS", "")
+    if DBT_SESSION_OPTIONS not in options:
+        options = f"{options} {DBT_SESSION_OPTIONS}".strip()
     return {
+        "PGOPTIONS": options,
         "PULSE_DB_HOST": params["host"],
         "PULSE_DB_PORT": params["port"],
         "PULSE_DB_USER": params["user"],

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Engine, create_engine, text  # noqa: E402
 
 from ingest.database_url import database_url  # noqa: E402
-from ingest.dbt_env import DBT_PROJECT_DIR, dbt_environment  # noqa: E402
+from ingest.dbt_env import DBT_PROJECT_DIR, DBT_SESSION_OPTIONS, dbt_environment  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "results"
 # every node that writes a table: the profile, the segments, the history and the change feed
@@ -247,7 +247,8 @@ def main() -> int:
     parser.add_argument("--new-events", type=int, default=100_000)
     parser.add_argument("--new-event-users", type=int, default=50_000)
     args = parser.parse_args()
-    engine = create_engine(database_url())
+    # the hand-written statements run with the session settings of dbt's connections
+    engine = create_engine(database_url(), connect_args={"options": DBT_SESSION_OPTIONS})
     target = RESULTS_DIR / "dbt-target"
     with engine.begin() as connection:
         counts = {

@@ -22,3 +22,16 @@
         "cast('" ~ moment ~ "+00:00' as " ~ pulse_type_timestamptz() ~ ")",
     )) }}
 {% endmacro %}
+
+{#- The newest value of a timestamp column of a relation, as a SQL literal the planner
+    can match against an index; the year 1 when the relation is empty. -#}
+{% macro pulse_latest_moment(relation, column) %}
+    {%- set moment = '0001-01-01 00:00:00.000000' -%}
+    {%- if execute -%}
+        {%- set newest = run_query('select max(' ~ column ~ ') from ' ~ relation).columns[0].values()[0] -%}
+        {%- if newest is not none -%}
+            {%- set moment = newest.astimezone(modules.pytz.utc).strftime('%Y-%m-%d %H:%M:%S.%f') -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return("cast('" ~ moment ~ "+00:00' as " ~ pulse_type_timestamptz() ~ ")") }}
+{% endmacro %}

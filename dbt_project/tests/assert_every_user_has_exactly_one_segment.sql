@@ -1,4 +1,7 @@
--- Every user in app.users has exactly one row in user_segment.
+-- Every user in app.users has exactly one row in user_segment. The totals must match
+-- on every run; user by user, an incremental run checks the users written since the
+-- previous run (the others were checked then, and a unique index keeps their rows
+-- single), a full build checks everyone.
 with
 
 users as (
@@ -13,18 +16,47 @@ user_segment as (
 
 ),
 
+checked_users as (
+
+    select users.user_id
+    from users
+    {% if not flags.FULL_REFRESH %}
+    where users.updated_at > {{ pulse_recent_arrivals() }}
+    {% endif %}
+
+),
+
 segment_rows_per_user as (
 
     select
-        users.user_id,
+        checked_users.user_id,
         count(user_segment.user_id) as segment_rows
 
-    from users
+    from checked_users
     left join user_segment
-        on users.user_id = user_segment.user_id
-    group by users.user_id
+        on checked_users.user_id = user_segment.user_id
+    group by checked_users.user_id
+
+),
+
+totals as (
+
+    select
+        (select count(*) from users) as users,
+        (select count(*) from user_segment) as segment_rows
 
 )
 
-select * from segment_rows_per_user
-where segment_rows <> 1
+select
+    segment_rows_per_user.user_id,
+    segment_rows_per_user.segment_rows
+from segment_rows_per_user
+where segment_rows_per_user.segment_rows <> 1
+
+union all
+
+select
+    cast(null as {{ dbt.type_bigint() }}) as user_id,
+    totals.segment_rows - totals.users as segment_rows
+from totals
+where totals.segment_rows <> totals.users

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import pytest
 from sqlalchemy.engine import make_url
 
 from ingest.dbt_env import DBT_PROJECT_DIR, dbt_environment
@@ -18,3 +20,35 @@ def test_dbt_environment_points_at_database_url() -> None:
     assert environment["PULSE_DB_NAME"] == url.database
     assert environment["DBT_PROFILES_DIR"] == str(DBT_PROJECT_DIR)
     assert (DBT_PROJECT_DIR / "profiles.yml").is_file()
+
+
+def test_dbt_sessions_run_without_jit_and_keep_the_callers_options(
+    fresh_dbt: None, dbt_target_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dbt.cli.main import dbtRunner
+
+    monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=600000")
+    options = dbt_environment()["PGOPTIONS"]
+    assert options == "-c statement_timeout=600000 -c jit=off"
+    monkeypatch.setenv("PGOPTIONS", options)
+    assert dbt_environment()["PGOPTIONS"] == options  # applying it twice changes nothing
+
+    # what dbt's own connection reports
+    outcome = dbtRunner().invoke(
+        [
+            "show",
+            "--inline",
+            "select current_setting('jit') as jit, "
+            "current_setting('statement_timeout') as statement_timeout",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(dbt_target_dir / "show"),
+            "--quiet",
+        ]
+    )
+    assert outcome.success, outcome.exception
+    row = outcome.result.results[0].agate_table.rows[0]
+    assert (row["jit"], row["statement_timeout"]) == ("off", "10min")

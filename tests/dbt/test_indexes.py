@@ -43,4 +43,8 @@ def test_marts_and_history_carry_their_lookup_indexes(engine: Engine, run_dbt: R
         assert (True, "user_id") in segments
         assert (False, "evaluated_at") in segments
         history = _indexed_columns(engine, "snapshots", "user_segment_history")
-        assert (False, "user_id,dbt_valid_from") in history
+        assert {
+            (False, "user_id,dbt_valid_from"),
+            (False, "dbt_valid_from"),
+            (False, "dbt_scd_id"),
+        } <= history

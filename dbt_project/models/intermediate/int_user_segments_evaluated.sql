@@ -61,8 +61,7 @@ features as (
         user_activity.user_id,
         users.created_at,
         user_activity.last_active_at,
-        user_activity.deposit_30d,
-        user_activity.evaluated_at as activity_evaluated_at
+        user_activity.deposit_30d
 
     from user_activity
     inner join users
@@ -72,24 +71,25 @@ features as (
 
 {% if is_incremental() %}
 
+{#- The candidates read the tables directly rather than through the import CTEs:
+    PostgreSQL materializes a CTE used twice, which would copy 1M rows to find a few. -#}
 users_to_evaluate as (
 
     -- users whose features changed in the user_activity rows rewritten since this
     -- model's last evaluation (new users and changed users rows included)
-    select features.user_id
-    from features
+    select rewritten_activity.user_id
+    from {{ ref('user_activity') }} as rewritten_activity
+    inner join {{ ref('stg_app__users') }} as rewritten_users
+        on rewritten_activity.user_id = rewritten_users.user_id
     left join {{ this }} as stored
-        on features.user_id = stored.user_id
+        on rewritten_activity.user_id = stored.user_id
     where
-        features.activity_evaluated_at > coalesce(
-            (select max(latest.evaluated_at) from {{ this }} as latest),
-            cast('0001-01-01 00:00:00+00:00' as {{ pulse_type_timestamptz() }})
-        )
+        rewritten_activity.evaluated_at > {{ pulse_latest_moment(this, 'evaluated_at') }}
         and (
             stored.user_id is null
-            or stored.created_at <> features.created_at
-            or stored.last_active_at <> features.last_active_at
-            or stored.deposit_30d <> features.deposit_30d
+            or stored.created_at <> rewritten_users.created_at
+            or stored.last_active_at <> rewritten_activity.last_active_at
+            or stored.deposit_30d <> rewritten_activity.deposit_30d
         )
 
     union

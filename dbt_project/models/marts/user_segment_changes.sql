@@ -34,11 +34,8 @@ new_segment_versions as (
 
     select * from segment_versions
     {% if is_incremental() %}
-    where
-        dbt_valid_from > (
-            select max(previous_changes.changed_at) from {{ this }} as previous_changes
-        )
-        or not exists (select 1 from {{ this }})
+    -- a literal, so the planner reads the new versions through the dbt_valid_from index
+    where dbt_valid_from > {{ pulse_latest_moment(this, 'changed_at') }}
     {% endif %}
 
 ),
