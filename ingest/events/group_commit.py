@@ -96,8 +96,7 @@ class GroupCommitWriter:
         rows = [pending.row for pending in group]
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                async with self._engine().connect() as connection:
-                    outcomes = await write_events(connection, rows, all_or_nothing=False)
+                outcomes = await write_events(self._engine(), rows, all_or_nothing=False)
             except DBAPIError as error:
                 if isinstance(error.orig, RETRYABLE) and attempt < MAX_ATTEMPTS:
                     continue

@@ -186,14 +186,37 @@ def checked_batch(raw: bytes) -> list[CheckedEvent]:
 
 def _checked_events(events: list[ActivityEventFields]) -> list[CheckedEvent]:
     now = utc_now()
+    texts = _metadata_texts([event.metadata for event in events])
     checked: list[CheckedEvent] = []
-    for event in events:
+    for event, text in zip(events, texts, strict=True):
         occurred_at = event.occurred_at
         if occurred_at is not None:
             occurred_at = checked_instant(occurred_at, now)
         checked_play_duration(event.event_type, event.play_duration_seconds)
-        checked.append((event, occurred_at, checked_metadata_json(event.metadata)))
+        if text is None or len(text) > MAX_METADATA_BYTES or b"null" in text or b"\\u0000" in text:
+            text = checked_metadata_json(event.metadata)  # decides, with the reason if refused
+        checked.append((event, occurred_at, text))
     return checked
+
+
+# orjson escapes every control character inside strings, so a raw 0x1F byte appears in its
+# output only where this fragment puts it.
+_SEPARATOR = orjson.Fragment(b"\x1f")
+
+
+def _metadata_texts(metadatas: list[dict[str, Any]]) -> list[bytes] | list[None]:
+    """What orjson writes for each metadata, from one call for the whole batch (one call per
+    event cost about 1 µs each, more than the writing); all None if orjson refuses one
+    (then `checked_metadata_json` decides for each)."""
+    chunks: list[Any] = []
+    for metadata in metadatas:
+        chunks.append(metadata)
+        chunks.append(_SEPARATOR)
+    try:
+        data = orjson.dumps(chunks)  # b'[m1,\x1f,m2,\x1f,...,mN,\x1f]'
+    except orjson.JSONEncodeError:
+        return [None] * len(metadatas)
+    return data[1:-3].split(b",\x1f,")
 
 
 class EventReceipt(BaseModel):

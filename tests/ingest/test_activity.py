@@ -407,6 +407,7 @@ METADATA_SAMPLES = [
     {"none": None, "nested": {"list": [1, None, "two", [3.5]]}, "flag": False},
     {"big": 2**70, "negative": -(2**63), "float": 1e16, "small": 1.5e-7},
     {"text": "caf\u00e9 \u2713 \U0001f3b2", "quote": 'say "hi"\n', "empty": ""},
+    {"controls": "a\u001f,\u001f,b\t", "nested": [{"\u001f": ",\u001f,"}]},
 ]
 
 

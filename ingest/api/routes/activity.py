@@ -147,8 +147,7 @@ async def record_batch(
         )
         for event, occurred_at, metadata_json in events
     ]
-    async with get_async_engine().connect() as connection:
-        outcomes = await write_events(connection, rows, all_or_nothing=True)
+    outcomes = await write_events(get_async_engine(), rows, all_or_nothing=True)
     conflicts = [index for index, outcome in enumerate(outcomes) if outcome == "conflict"]
     if conflicts:  # rolled back: nothing of the batch is stored
         _count_outcomes(rows, ["rejected"] * len(rows))
