@@ -3,10 +3,10 @@
 Demo data (300 players) plus admin overrides; the PostgreSQL build and the Spark
 build (lake export, dbt on a local Spark session, load back) are evaluated at the
 same as_of, then `user_activity` and `user_segment` are compared in a canonical
-form: instants in UTC, decimals without trailing zeros. Only `computed_at` (when
-each run started) may differ. The lake is given as a `file://` URL, which the export
-writes through pyarrow's filesystem and Spark reads. PULSE_SPARK_METHOD=thrift runs
-the Spark side on a cluster (`make spark-cluster-test`).
+form: instants in UTC, decimals without trailing zeros. Only `computed_at` and
+`evaluated_at` (when each run started) may differ. The lake is given as a `file://`
+URL, which the export writes through pyarrow's filesystem and Spark reads.
+PULSE_SPARK_METHOD=thrift runs the Spark side on a cluster (`make spark-cluster-test`).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def read_marts(engine: Engine) -> dict[str, list[dict[str, Any]]]:
                 {
                     column: canonical(value)
                     for column, value in row._mapping.items()
-                    if column != "computed_at"
+                    if column not in ("computed_at", "evaluated_at")
                 }
                 for row in connection.execute(text(query))
             ]
