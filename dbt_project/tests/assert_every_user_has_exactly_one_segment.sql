@@ -1,7 +1,6 @@
 -- Every user in app.users has exactly one row in user_segment. The totals must match
--- on every run; user by user, an incremental run checks the users written since the
--- previous run (the others were checked then, and a unique index keeps their rows
--- single), a full build checks everyone.
+-- on every run; user by user, it checks the users written since the previous run (the
+-- others were checked then, and a unique index keeps their rows single).
 with
 
 users as (
@@ -20,9 +19,7 @@ checked_users as (
 
     select users.user_id
     from users
-    {% if not flags.FULL_REFRESH %}
     where users.updated_at > {{ pulse_recent_arrivals() }}
-    {% endif %}
 
 ),
 
@@ -42,7 +39,7 @@ segment_rows_per_user as (
 totals as (
 
     select
-        (select count(*) from users) as users,
+        (select count(*) from users) as user_rows,
         (select count(*) from user_segment) as segment_rows
 
 )
@@ -57,6 +54,6 @@ union all
 
 select
     cast(null as {{ dbt.type_bigint() }}) as user_id,
-    totals.segment_rows - totals.users as segment_rows
+    totals.segment_rows - totals.user_rows as segment_rows
 from totals
-where totals.segment_rows <> totals.users
+where totals.segment_rows <> totals.user_rows

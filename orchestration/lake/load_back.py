@@ -30,9 +30,9 @@ class LoadedMart:
 LOADED_MARTS = (
     LoadedMart(
         "user_activity",
-        ((("user_id",), True), (("updated_at",), False), (("valid_until",), False)),
+        ((("user_id",), True), (("updated_at",), False), (("evaluated_at",), False)),
     ),
-    LoadedMart("user_segment", ((("user_id",), True), (("segment",), False))),
+    LoadedMart("user_segment", ((("user_id",), True), (("segment", "user_id"), False))),
 )
 
 

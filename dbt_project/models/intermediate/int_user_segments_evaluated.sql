@@ -7,6 +7,7 @@
         indexes=[
             {'columns': ['user_id'], 'unique': true},
             {'columns': ['evaluated_at']},
+            {'columns': ['segment', 'user_id']},
         ],
         post_hook=[
             "{{ pulse_create_segment_runs() }}",
@@ -15,6 +16,9 @@
     )
 }}
 
+{#- The indexes: lookups by user, the rows of the latest run, and the admin API's
+    pages through a segment's members (by user_id). -#}
+
 {#- THE SEGMENT RULES. Thresholds are vars in dbt_project.yml; the order of the
     `case` branches is the contract: the first rule that matches wins, and an
     override that has not expired at as_of wins over every rule.
@@ -22,18 +26,15 @@
     Incremental: a run re-evaluates only the users whose segment may differ from the
     stored one (docs/decisions/incremental-user-segment.md): new users, changed
     features, a time boundary of the rules crossed, an override on record or one
-    that applied, or rules edited since (rules_version). The post-hook records the run (as_of, computed_at)
-    in the same transaction, so user_segment publishes rows and labels together. -#}
+    that applied, or rules edited since (rules_version). The post-hook records the
+    run (as_of, computed_at) in the same transaction, so user_segment publishes rows
+    and labels together. -#}
 {%- set as_of = pulse_as_of() -%}
 {%- set vip_min_deposit_30d = var('pulse__vip_min_deposit_30d') -%}
 {%- set dormant_long_days = var('pulse__dormant_long_days') -%}
 {%- set dormant_short_days = var('pulse__dormant_short_days') -%}
 {%- set new_user_days = var('pulse__new_user_days') -%}
-{#- any edit of this file or of a threshold re-evaluates every user -#}
-{%- set rules_version = local_md5(
-    model.raw_code ~ '|' ~ vip_min_deposit_30d ~ '|' ~ var('pulse__vip_window_days')
-    ~ '|' ~ dormant_long_days ~ '|' ~ dormant_short_days ~ '|' ~ new_user_days
-) -%}
+{%- set rules_version = pulse_rules_version() -%}
 
 with
 
@@ -81,28 +82,28 @@ users_to_evaluate as (
     from {{ ref('user_activity') }} as rewritten_activity
     inner join {{ ref('stg_app__users') }} as rewritten_users
         on rewritten_activity.user_id = rewritten_users.user_id
-    left join {{ this }} as stored
-        on rewritten_activity.user_id = stored.user_id
+    left join {{ this }} as stored_segments
+        on rewritten_activity.user_id = stored_segments.user_id
     where
         rewritten_activity.evaluated_at > {{ pulse_latest_moment(this, 'evaluated_at') }}
         and (
-            stored.user_id is null
-            or stored.created_at <> rewritten_users.created_at
-            or stored.last_active_at <> rewritten_activity.last_active_at
-            or stored.deposit_30d <> rewritten_activity.deposit_30d
+            stored_segments.user_id is null
+            or stored_segments.created_at <> rewritten_users.created_at
+            or stored_segments.last_active_at <> rewritten_activity.last_active_at
+            or stored_segments.deposit_30d <> rewritten_activity.deposit_30d
         )
 
     union
 
     -- stored rows that no longer hold: as_of left [valid_from, valid_until), the rules
     -- changed, or an override applied (it may have been cleared since)
-    select stored.user_id
-    from {{ this }} as stored
+    select stored_segments.user_id
+    from {{ this }} as stored_segments
     where
-        stored.valid_from > {{ as_of }}
-        or stored.valid_until <= {{ as_of }}
-        or stored.rules_version <> '{{ rules_version }}'
-        or stored.rule = 'override'
+        stored_segments.valid_from > {{ as_of }}
+        or stored_segments.valid_until <= {{ as_of }}
+        or stored_segments.rules_version <> '{{ rules_version }}'
+        or stored_segments.rule = 'override'
 
     union
 

@@ -7,7 +7,6 @@
         indexes=[
             {'columns': ['user_id'], 'unique': true},
             {'columns': ['updated_at']},
-            {'columns': ['valid_until']},
             {'columns': ['evaluated_at']},
         ],
     )
@@ -327,7 +326,9 @@ user_activity as (
             last_window_exit_at
         ) as updated_at,
         -- when time alone will next change a value (null: never without new data)
-        least(user_next_login_at, next_event_at, next_charge_at, next_window_exit_at) as valid_until,
+        least(
+            user_next_login_at, next_event_at, next_charge_at, next_window_exit_at
+        ) as valid_until,
         -- the run that wrote the row: its data tests check the rows it wrote
         {{ pulse_run_started_at() }} as evaluated_at
 
