@@ -8,6 +8,11 @@ For each size: a new database on DATABASE_URL's server, the demo data, then time
 lake export, (3) `dbt run` on Spark (PULSE_SPARK_METHOD / PULSE_SPARK_HOST select
 session or cluster), (4) the load back. Prints one line per size; the figures go
 to docs/benchmarks.md.
+
+`--database NAME` measures an existing database of that server instead (its data is
+kept; its lake watermarks are reset so the export starts from scratch): the way to
+compare the session and the cluster on the same 1M players without generating them
+again for each.
 """
 
 from __future__ import annotations
@@ -30,11 +35,12 @@ from orchestration.lake.spark_build import build_on_spark, run_dbt
 from scripts.generate_demo_data import generate
 
 
-def measure(users: int, base_url: str) -> dict[str, float]:
-    name = f"pulse_bench_{uuid.uuid4().hex[:8]}"
+def measure(users: int, base_url: str, existing: str | None = None) -> dict[str, float]:
+    name = existing or f"pulse_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'create database "{name}"'))
+    if existing is None:
+        with admin.connect() as connection:
+            connection.execute(text(f'create database "{name}"'))
     url = make_url(base_url).set(database=name).render_as_string(hide_password=False)
     os.environ["DATABASE_URL"] = url
     work = Path(tempfile.mkdtemp(prefix="pulse-spark-bench-"))
@@ -42,8 +48,12 @@ def measure(users: int, base_url: str) -> dict[str, float]:
         from alembic.config import main as alembic_main
 
         alembic_main(["upgrade", "head"])
-        generate(url, users, 20.0, 2.5, 90, 0.42)
+        if existing is None:
+            generate(url, users, 20.0, 2.5, 90, 0.42)
         engine = create_engine(url)
+        with engine.begin() as connection:
+            # a new lake folder per measurement: export everything again
+            connection.execute(text("delete from app.lake_export_watermarks"))
         os.environ["PULSE_LAKE_DIR"] = str(work / "lake")
         figures: dict[str, float] = {}
         started = time.monotonic()
@@ -66,19 +76,33 @@ def measure(users: int, base_url: str) -> dict[str, float]:
         return figures
     finally:
         shutil.rmtree(work, ignore_errors=True)
-        with admin.connect() as connection:
-            connection.execute(text(f'drop database "{name}" with (force)'))
+        if existing is None:
+            with admin.connect() as connection:
+                connection.execute(text(f'drop database "{name}" with (force)'))
         admin.dispose()
+
+
+def count_users(base_url: str, database: str) -> int:
+    url = make_url(base_url).set(database=database)
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        users = int(connection.scalar(text("select count(*) from app.users")))
+    engine.dispose()
+    return users
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--database", help="measure this existing database instead")
     arguments = parser.parse_args()
     base_url = os.environ["DATABASE_URL"]
     method = os.environ.get("PULSE_SPARK_METHOD", "session")
+    if arguments.database:
+        users = count_users(base_url, arguments.database)
+        arguments.users = [users]
     for users in arguments.users:
-        figures = measure(users, base_url)
+        figures = measure(users, base_url, arguments.database)
         spark_total = figures["export"] + figures["spark"] + figures["load_back"]
         print(
             f"users={users:>9,}  postgres={figures['postgres']:7.1f}s  "
