@@ -18,18 +18,24 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from bench.ingest.run import BENCH_SECRET, ROOT, pgbench_script, start_server, stop
-from ingest.tokens import make_token
+from bench.ingest.run import (
+    ROOT,
+    bench_environment,
+    loadgen_command,
+    pgbench_command,
+    pgbench_script,
+    prepare_database,
+    start_server,
+    stop,
+)
 from tests.support.databases import create_database, drop_database, server_url
 
 _TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
@@ -105,49 +111,16 @@ def main() -> None:
     base = server_url()
     name = f"pulse_bench_{uuid.uuid4().hex[:8]}"
     database_url = create_database(base, name)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "JWT_SECRET": BENCH_SECRET,
-        "PULSE_ENV": "test",
-        "PULSE_RATE_LIMIT_PER_SECOND": "0",
-    }
+    env = bench_environment(database_url)
     logs = Path(tempfile.mkdtemp(prefix="pulse-bench-"))
     # A new connection per query: the counting backend is never one of those measured.
     engine = create_engine(database_url, poolclass=NullPool)
     try:
-        subprocess.run(
-            [sys.executable, "-m", "alembic", "upgrade", "head"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        with engine.begin() as connection:
-            connection.execute(text("insert into app.users (id, created_at) values (1, now())"))
-        token = make_token(1, ttl_seconds=3600, secret=BENCH_SECRET)
+        token = prepare_database(database_url, env)
 
         server, port = start_server("ingest.main:app", env, args.workers, logs / "pulse.log")
         loadgen = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "bench.ingest.loadgen",
-                "--port",
-                str(port),
-                "--path",
-                "/api/activity/batch",
-                "--kind",
-                "batch",
-                "--concurrency",
-                "4",
-                "--seconds",
-                str(args.seconds + 1),
-                "--warmup",
-                "2",
-                "--token",
-                token,
-            ],  # fmt: skip
+            loadgen_command(port, "/api/activity/batch", "batch", 4, args.seconds + 1, token),
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
         )
@@ -164,29 +137,10 @@ def main() -> None:
         loadgen.wait()
         stop(server)
 
-        url = make_url(database_url)
         with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
             script.write(pgbench_script())
         pgbench = subprocess.Popen(
-            [
-                "pgbench",
-                "-n",
-                "-f",
-                script.name,
-                "-c",
-                "4",
-                "-j",
-                "4",
-                "-T",
-                str(int(args.seconds + 3)),
-                "-h",
-                url.host or "127.0.0.1",
-                "-p",
-                str(url.port or 5432),
-                "-U",
-                url.username or "postgres",
-                name,
-            ],  # fmt: skip
+            pgbench_command(database_url, script.name, 4, args.seconds + 3),
             stdout=subprocess.DEVNULL,
         )
         time.sleep(1.5)

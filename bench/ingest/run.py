@@ -65,33 +65,57 @@ def stop(process: subprocess.Popen[bytes]) -> None:
     process.wait(timeout=30)
 
 
+def loadgen_command(
+    port: int, path: str, kind: str, concurrency: int, seconds: float, token: str
+) -> list[str]:
+    """The load generator's command line (bench/ingest/loadgen.py, in its own process)."""
+    return [
+        sys.executable, "-m", "bench.ingest.loadgen", "--port", str(port), "--path", path,
+        "--kind", kind, "--concurrency", str(concurrency), "--seconds", str(seconds),
+        "--token", token,
+    ]  # fmt: skip
+
+
 def load(
     port: int, path: str, kind: str, concurrency: int, seconds: float, token: str
 ) -> dict[str, float]:
     output = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.ingest.loadgen",
-            "--port",
-            str(port),
-            "--path",
-            path,
-            "--kind",
-            kind,
-            "--concurrency",
-            str(concurrency),
-            "--seconds",
-            str(seconds),
-            "--token",
-            token,
-        ],  # fmt: skip
+        loadgen_command(port, path, kind, concurrency, seconds, token),
         cwd=ROOT,
         check=True,
         capture_output=True,
         text=True,
     )
     return json.loads(output.stdout)
+
+
+def bench_environment(database_url: str) -> dict[str, str]:
+    """The environment of the servers under test, on the scratch database."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JWT_SECRET": BENCH_SECRET,
+        "PULSE_ENV": "test",
+        # The load comes from one user on purpose: the per-user rate limit is off here.
+        "PULSE_RATE_LIMIT_PER_SECOND": "0",
+    }
+
+
+def prepare_database(database_url: str, env: dict[str, str]) -> str:
+    """Migrates the scratch database and adds the one player the load comes from;
+    returns that player's token."""
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    engine = create_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("insert into app.users (id, created_at) values (1, now())"))
+    engine.dispose()
+    return make_token(1, ttl_seconds=3600, secret=BENCH_SECRET)
 
 
 def pgbench_script() -> str:
@@ -105,15 +129,20 @@ def pgbench_script() -> str:
     )
 
 
-def pgbench_multirow(database_url: str, seconds: float, clients: int) -> dict[str, float]:
+def pgbench_command(database_url: str, script: str, clients: int, seconds: float) -> list[str]:
+    """pgbench running `script` with `clients` clients for `seconds` on the database."""
     url = make_url(database_url)
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
-        handle.write(pgbench_script())
-    command = [
-        "pgbench", "-n", "-f", handle.name, "-c", str(clients), "-j", str(clients),
+    return [
+        "pgbench", "-n", "-f", script, "-c", str(clients), "-j", str(clients),
         "-T", str(int(seconds)), "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
         "-U", url.username or "postgres", url.database or "postgres",
     ]  # fmt: skip
+
+
+def pgbench_multirow(database_url: str, seconds: float, clients: int) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as handle:
+        handle.write(pgbench_script())
+    command = pgbench_command(database_url, handle.name, clients, seconds)
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     os.unlink(handle.name)
     tps = next(
@@ -146,29 +175,11 @@ def main() -> None:
     base = server_url()
     name = f"pulse_bench_{uuid.uuid4().hex[:8]}"
     database_url = create_database(base, name)
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "JWT_SECRET": BENCH_SECRET,
-        "PULSE_ENV": "test",
-        # The load comes from one user on purpose: the per-user rate limit is off here.
-        "PULSE_RATE_LIMIT_PER_SECOND": "0",
-    }
+    env = bench_environment(database_url)
     logs = Path(tempfile.mkdtemp(prefix="pulse-bench-"))
     results: dict[str, dict[str, float]] = {}
     try:
-        subprocess.run(
-            [sys.executable, "-m", "alembic", "upgrade", "head"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        engine = create_engine(database_url)
-        with engine.begin() as connection:
-            connection.execute(text("insert into app.users (id, created_at) values (1, now())"))
-        engine.dispose()
-        token = make_token(1, ttl_seconds=3600, secret=BENCH_SECRET)
+        token = prepare_database(database_url, env)
 
         process, port = start_server(
             "bench.ingest.baseline_app:app", env, args.workers, logs / "baseline.log"
