@@ -224,7 +224,9 @@ PUBLISHED_SEGMENT = (
 )
 
 
-def _full_evaluation(engine: Engine, run_dbt: RunDbt, as_of: datetime) -> dict[int, tuple]:
+def _full_evaluation(
+    engine: Engine, run_dbt: RunDbt, as_of: datetime, **vars: object
+) -> dict[int, tuple]:
     """user_segment as a full build at as_of gives it, built beside the published schemas."""
     run_dbt(
         "build",
@@ -234,7 +236,7 @@ def _full_evaluation(engine: Engine, run_dbt: RunDbt, as_of: datetime) -> dict[i
         "--indirect-selection",
         "cautious",
         as_of=as_of,
-        vars={"pulse__schema_prefix": "dryrun_"},
+        vars={"pulse__schema_prefix": "dryrun_", **vars},
     )
     return _pick(rows_by_user(engine, "dryrun_analytics.user_segment"), PUBLISHED_SEGMENT)
 
@@ -300,19 +302,7 @@ def test_incremental_runs_re_evaluate_only_what_changed_and_equal_a_full_build(
     segments, reevaluated = _incremental_run(engine, run_dbt, next_run, **analyst)
     assert reevaluated == {1, 2, 3, 4, 5}
     assert segments[3][:2] == ("DORMANT_SHORT", "dormant_short")
-    run_dbt(
-        "build",
-        "--full-refresh",
-        "--select",
-        "+user_segment",
-        "--indirect-selection",
-        "cautious",
-        as_of=next_run,
-        vars={"pulse__schema_prefix": "dryrun_", **analyst},
-    )
-    assert segments == _pick(
-        rows_by_user(engine, "dryrun_analytics.user_segment"), PUBLISHED_SEGMENT
-    )
+    assert segments == _full_evaluation(engine, run_dbt, next_run, **analyst)
 
     # back to the defaults, then a replay of the earlier moment
     _incremental_run(engine, run_dbt, next_run)

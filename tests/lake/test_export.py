@@ -42,6 +42,17 @@ def add_user_with_events(engine: Engine, user_id: int, occurred_at: datetime, ev
             )
 
 
+def add_override(engine: Engine, user_id: int, segment: str, reason: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "insert into app.segment_overrides (user_id, segment, reason, created_by) "
+                "values (:user_id, :segment, :reason, 'ops')"
+            ),
+            {"user_id": user_id, "segment": segment, "reason": reason},
+        )
+
+
 @dataclass(frozen=True)
 class Lake:
     folder: Path  # where the test reads the files
@@ -112,13 +123,7 @@ def test_a_changed_user_is_exported_again_and_overrides_are_copied_whole(
     engine: Engine, empty_watermarks: None, lake: Lake
 ) -> None:
     add_user_with_events(engine, 1, datetime.now(UTC), events=0)
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "insert into app.segment_overrides (user_id, segment, reason, created_by) "
-                "values (1, 'VIP', 'partner', 'ops')"
-            )
-        )
+    add_override(engine, 1, "VIP", "partner")
     export_lake(engine, lake.setting, lag=timedelta(0))
     with engine.begin() as connection:
         connection.execute(
@@ -140,13 +145,7 @@ def test_a_new_copy_of_the_overrides_replaces_every_older_one(
 ) -> None:
     add_user_with_events(engine, 1, datetime.now(UTC), events=0)
     add_user_with_events(engine, 2, datetime.now(UTC), events=0)
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "insert into app.segment_overrides (user_id, segment, reason, created_by) "
-                "values (1, 'VIP', 'partner', 'ops')"
-            )
-        )
+    add_override(engine, 1, "VIP", "partner")
     export_lake(engine, lake.setting, lag=timedelta(0))
     # An export interrupted after writing its copy and before deleting the old one
     # leaves two copies (Spark's unique test on the overrides would stop the build).
@@ -154,13 +153,7 @@ def test_a_new_copy_of_the_overrides_replaces_every_older_one(
     shutil.copy(copy, copy.with_name("copy-interrupted.parquet"))
     assert len(lake_rows(lake.folder, "segment_overrides")) == 2
 
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "insert into app.segment_overrides (user_id, segment, reason, created_by) "
-                "values (2, 'NEW', 'welcome', 'ops')"
-            )
-        )
+    add_override(engine, 2, "NEW", "welcome")
     assert export_lake(engine, lake.setting, lag=timedelta(0))["segment_overrides"] == 2
 
     overrides = sorted(
