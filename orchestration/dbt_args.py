@@ -1,4 +1,5 @@
-"""Building dbt command lines: a pure function, so what a run asks dbt to do is testable."""
+"""Building dbt command lines and environments: pure functions, so what a run asks dbt
+to do is testable."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from datetime import UTC, datetime
 # Dry runs build into `dryrun_staging`, `dryrun_analytics`, ...; nothing published is touched.
 DRY_RUN_SCHEMA_PREFIX = "dryrun_"
 
+# How a run's as_of reaches dbt (macros/pulse_as_of.sql). Not `--vars`: dbt re-parses the
+# whole project whenever they change, and as_of changes on every scheduled run.
+AS_OF_VARIABLE = "PULSE_AS_OF"
+
 
 def normalize_as_of(value: str) -> str:
-    """An ISO-8601 time as dbt's `pulse__as_of` ('YYYY-MM-DD HH:MM:SS+00:00', UTC).
+    """An ISO-8601 time as dbt reads as_of ('YYYY-MM-DD HH:MM:SS+00:00', UTC).
 
     A time without a zone is taken as UTC. Raises ValueError with a readable message.
     """
@@ -25,10 +30,14 @@ def normalize_as_of(value: str) -> str:
     return parsed.astimezone(UTC).isoformat(sep=" ")
 
 
+def dbt_as_of_environment(as_of: str | None) -> dict[str, str]:
+    """The environment that sets a run's as_of (empty value: the run's start)."""
+    return {AS_OF_VARIABLE: normalize_as_of(as_of) if as_of else ""}
+
+
 def dbt_build_args(
     *,
     full_refresh: bool = False,
-    as_of: str | None = None,
     schema_prefix: str = "",
     select: str | None = None,
 ) -> list[str]:
@@ -40,11 +49,6 @@ def dbt_build_args(
         # Only tests whose every parent is selected: a test that also reads an unselected
         # model (a relationship to a downstream mart) would read a table this run never built.
         args += ["--select", select, "--indirect-selection", "cautious"]
-    dbt_vars: dict[str, str] = {}
-    if as_of:
-        dbt_vars["pulse__as_of"] = normalize_as_of(as_of)
     if schema_prefix:
-        dbt_vars["pulse__schema_prefix"] = schema_prefix
-    if dbt_vars:
-        args += ["--vars", json.dumps(dbt_vars, sort_keys=True)]
+        args += ["--vars", json.dumps({"pulse__schema_prefix": schema_prefix})]
     return args

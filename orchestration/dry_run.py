@@ -17,7 +17,12 @@ from dagster import Config, Failure, OpExecutionContext, job, op
 from dagster_dbt import DbtCliResource
 
 from orchestration.config import get_orchestration_settings
-from orchestration.dbt_args import DRY_RUN_SCHEMA_PREFIX, dbt_build_args, normalize_as_of
+from orchestration.dbt_args import (
+    DRY_RUN_SCHEMA_PREFIX,
+    dbt_as_of_environment,
+    dbt_build_args,
+    normalize_as_of,
+)
 from orchestration.dbt_failures import failure_summary
 from orchestration.lake.export import export_lake, lake_dir
 from orchestration.lake.load_back import LOADED_MARTS, load_mart
@@ -47,17 +52,16 @@ def dry_run_user_segment(
 ) -> dict[str, Any]:
     args = dbt_build_args(
         full_refresh=True,
-        as_of=config.as_of,
         schema_prefix=DRY_RUN_SCHEMA_PREFIX,
         select="+user_segment",
     )
     on_spark = get_orchestration_settings().pulse_warehouse == "spark"
     spark_dir = new_spark_dir(context.run_id)
     with database.exclusive(DRY_RUN_LOCK):
-        extra_env: dict[str, str] = {}
+        extra_env = dbt_as_of_environment(config.as_of)
         if on_spark:
             export_to_lake(database)
-            extra_env = spark_environment(spark_dir)
+            extra_env.update(spark_environment(spark_dir))
             args += ["--target", "spark"]
         with applied_dbt_environment(extra_env):
             invocation = dbt.cli(

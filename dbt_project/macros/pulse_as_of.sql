@@ -1,7 +1,16 @@
-{#- The run's reference time as a Python datetime in UTC: var pulse__as_of, or the
-    run's start. A moment after the run's start is refused: its data does not exist yet. -#}
+{#- The run's reference time as a Python datetime in UTC: var pulse__as_of, else the
+    environment variable PULSE_AS_OF, else the run's start. A moment after the run's
+    start is refused: its data does not exist yet.
+
+    The orchestration passes as_of through PULSE_AS_OF, read only while running (never
+    while parsing): dbt re-parses the whole project whenever `--vars` change, and every
+    file that read an environment variable while parsing when that variable changes.
+    as_of changes on every scheduled run; this way the runs keep dbt's partial parse. -#}
 {% macro pulse_as_of_datetime() %}
     {%- set configured = var('pulse__as_of', none) -%}
+    {%- if (configured is none or (configured | string | trim) == '') and execute -%}
+        {%- set configured = env_var('PULSE_AS_OF', '') -%}
+    {%- endif -%}
     {%- if configured is none or (configured | string | trim) == '' -%}
         {{ return(run_started_at.astimezone(modules.pytz.utc)) }}
     {%- endif -%}

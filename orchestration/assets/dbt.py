@@ -17,7 +17,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.dbt_args import dbt_build_args
+from orchestration.dbt_args import dbt_as_of_environment, dbt_build_args
 from orchestration.dbt_failures import failure_summary
 from orchestration.project import applied_dbt_environment, pulse_dbt_project
 from orchestration.resources import PulseDatabase
@@ -61,8 +61,8 @@ def pulse_dbt_models(
     database: PulseDatabase,
     config: DbtRefreshConfig,
 ) -> Iterator[Any]:
-    args = dbt_build_args(full_refresh=config.full_refresh, as_of=config.as_of)
-    yield from locked_dbt_build(context, dbt, database, args)
+    args = dbt_build_args(full_refresh=config.full_refresh)
+    yield from locked_dbt_build(context, dbt, database, args, dbt_as_of_environment(config.as_of))
 
 
 def locked_dbt_build(

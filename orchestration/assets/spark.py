@@ -32,7 +32,7 @@ from orchestration.assets.dbt import (
     PulseDbtTranslator,
     locked_dbt_build,
 )
-from orchestration.dbt_args import dbt_build_args
+from orchestration.dbt_args import dbt_as_of_environment, dbt_build_args
 from orchestration.lake.export import LAKE_TABLES, export_lake, lake_dir
 from orchestration.lake.load_back import LOADED_MARTS, load_marts
 from orchestration.lake.spark_build import HISTORY_EXCLUSION, HISTORY_SELECTION
@@ -122,10 +122,12 @@ def pulse_spark_models(
     database: PulseDatabase,
     config: DbtRefreshConfig,
 ) -> Iterator[Any]:
-    args = spark_dbt_arguments(dbt_build_args(as_of=config.as_of))
-    yield from locked_dbt_build(
-        context, dbt, database, args, spark_environment(run_spark_dir(context))
-    )
+    args = spark_dbt_arguments(dbt_build_args())
+    environment = {
+        **spark_environment(run_spark_dir(context)),
+        **dbt_as_of_environment(config.as_of),
+    }
+    yield from locked_dbt_build(context, dbt, database, args, environment)
 
 
 @multi_asset(
@@ -170,8 +172,8 @@ def pulse_history_models(
     database: PulseDatabase,
     config: DbtRefreshConfig,
 ) -> Iterator[Any]:
-    args = dbt_build_args(full_refresh=config.full_refresh, as_of=config.as_of)
-    yield from locked_dbt_build(context, dbt, database, args)
+    args = dbt_build_args(full_refresh=config.full_refresh)
+    yield from locked_dbt_build(context, dbt, database, args, dbt_as_of_environment(config.as_of))
 
 
 spark_refresh_assets = [lake_export, pulse_spark_models, spark_load_back, pulse_history_models]

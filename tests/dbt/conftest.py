@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +25,7 @@ DBT_SCHEMAS = ("staging", "intermediate", "analytics", "snapshots")
 class DbtRun:
     success: bool
     statuses: dict[str, str]  # node name -> dbt status (success, pass, fail, skipped, ...)
+    events: set[str]  # names of the events dbt fired (PartialParsingSkipParsing, ...)
 
 
 RunDbt = Callable[..., DbtRun]
@@ -68,7 +68,11 @@ def fresh_dbt(engine: Engine, clean_tables: None, dbt_environment_applied: None)
 
 @pytest.fixture
 def run_dbt(fresh_dbt: None, dbt_target_dir: Path) -> RunDbt:
-    """`run_dbt("build", as_of=..., vars={...}, select=...)` runs dbt and returns its outcome."""
+    """`run_dbt("build", as_of=..., vars={...}, select=...)` runs dbt and returns its outcome.
+
+    as_of goes through PULSE_AS_OF, as the orchestration passes it, and every run shares
+    one target folder, so dbt parses partially as it does in production.
+    """
     from dbt.cli.main import dbtRunner
 
     from ingest.dbt_env import DBT_PROJECT_DIR
@@ -79,9 +83,6 @@ def run_dbt(fresh_dbt: None, dbt_target_dir: Path) -> RunDbt:
         vars: dict[str, Any] | None = None,
         expect_success: bool = True,
     ) -> DbtRun:
-        dbt_vars = dict(vars or {})
-        if as_of is not None:
-            dbt_vars["pulse__as_of"] = as_of.isoformat()
         arguments = [
             *command,
             "--project-dir",
@@ -89,19 +90,26 @@ def run_dbt(fresh_dbt: None, dbt_target_dir: Path) -> RunDbt:
             "--profiles-dir",
             str(DBT_PROJECT_DIR),
             "--target-path",
-            str(dbt_target_dir / uuid.uuid4().hex),
+            str(dbt_target_dir / "runs"),
             "--log-path",
             str(dbt_target_dir / "logs"),
             "--vars",
-            json.dumps(dbt_vars),
+            json.dumps(vars or {}),
             "--quiet",
         ]
-        outcome = dbtRunner().invoke(arguments)
+        events: set[str] = set()
+        os.environ["PULSE_AS_OF"] = as_of.isoformat() if as_of is not None else ""
+        try:
+            outcome = dbtRunner(callbacks=[lambda event: events.add(event.info.name)]).invoke(
+                arguments
+            )
+        finally:
+            del os.environ["PULSE_AS_OF"]
         statuses: dict[str, str] = {}
         results = getattr(outcome.result, "results", None) or []
         for node_result in results:
             statuses[node_result.node.name] = str(node_result.status)
-        run_result = DbtRun(success=outcome.success, statuses=statuses)
+        run_result = DbtRun(success=outcome.success, statuses=statuses, events=events)
         if expect_success and not outcome.success:
             failed = {
                 name: status

@@ -69,6 +69,33 @@ def test_past_as_of_reproduces_that_moment(engine: Engine, run_dbt: RunDbt) -> N
     )
 
 
+def test_as_of_from_the_environment_keeps_dbts_partial_parse_and_the_var_wins(
+    engine: Engine, run_dbt: RunDbt
+) -> None:
+    moment = _now() - days(20)
+    later = moment + days(8)
+    add_user(engine, 1, moment - days(3))  # new at the moment, idle 11 days later
+
+    run_dbt("build", as_of=moment)
+    assert _segment_and_as_of(engine) == ("NEW", moment)
+
+    # PULSE_AS_OF (what the orchestration sets) moves as_of without a re-parse
+    second = run_dbt("build", as_of=later)
+    assert "PartialParsingSkipParsing" in second.events
+    assert "UnableToPartialParse" not in second.events
+    assert _segment_and_as_of(engine) == ("DORMANT_SHORT", later)
+
+    # the dbt var, for a run by hand, wins over the environment
+    run_dbt("build", as_of=later, vars={"pulse__as_of": moment.isoformat()})
+    assert _segment_and_as_of(engine) == ("NEW", moment)
+
+
+def _segment_and_as_of(engine: Engine) -> tuple[str, datetime]:
+    with engine.connect() as connection:
+        row = connection.execute(text("select segment, as_of from analytics.user_segment")).one()
+    return row.segment, row.as_of
+
+
 def test_override_wins_until_it_expires(engine: Engine, run_dbt: RunDbt) -> None:
     expires_at = _now() - days(2)
     add_user(engine, 1, expires_at - days(200))  # idle for months: dormant_long by rule

@@ -7,7 +7,7 @@ import json
 import pytest
 from dagster import AssetKey
 
-from orchestration.dbt_args import dbt_build_args, normalize_as_of
+from orchestration.dbt_args import dbt_as_of_environment, dbt_build_args, normalize_as_of
 from orchestration.definitions import defs
 
 
@@ -71,12 +71,7 @@ def test_refresh_jobs_carry_the_run_queue_tag_and_take_the_snapshot() -> None:
 
 def test_dbt_build_args_for_refreshes_and_dry_runs() -> None:
     assert dbt_build_args() == ["build"]
-    assert dbt_build_args(full_refresh=True, as_of="2026-11-01T00:00:00Z") == [
-        "build",
-        "--full-refresh",
-        "--vars",
-        json.dumps({"pulse__as_of": "2026-11-01 00:00:00+00:00"}),
-    ]
+    assert dbt_build_args(full_refresh=True) == ["build", "--full-refresh"]
     dry = dbt_build_args(full_refresh=True, schema_prefix="dryrun_", select="+user_segment")
     assert dry[:6] == [
         "build",
@@ -87,6 +82,15 @@ def test_dbt_build_args_for_refreshes_and_dry_runs() -> None:
         "cautious",
     ]
     assert json.loads(dry[-1]) == {"pulse__schema_prefix": "dryrun_"}
+
+
+def test_as_of_reaches_dbt_through_the_environment_so_dbt_parses_partially() -> None:
+    # --vars that change on every run would make dbt re-parse the whole project
+    assert dbt_as_of_environment("2026-11-01T09:00:00+09:00") == {
+        "PULSE_AS_OF": "2026-11-01 00:00:00+00:00"
+    }
+    # always set, so a value left in the process's environment never leaks into a run
+    assert dbt_as_of_environment(None) == {"PULSE_AS_OF": ""}
 
 
 def test_as_of_is_normalized_to_utc_and_rejects_garbage() -> None:

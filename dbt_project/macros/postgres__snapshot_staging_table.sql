@@ -1,0 +1,23 @@
+{#- dbt's snapshot compares its query's rows with the open versions of the history in a
+    CTE that PostgreSQL materializes: every open version (one per player, 1M rows) is
+    copied to compare the few thousand players a run re-evaluated. Pulse's snapshot
+    ignores hard deletes (a player missing from the query keeps its version), so only
+    the open versions of the query's keys can change: dbt's own staging SQL is given
+    those versions alone. Any other snapshot configuration gets dbt's SQL unchanged. -#}
+{% macro postgres__snapshot_staging_table(strategy, source_sql, target_relation) -%}
+    {%- set ignores_hard_deletes = strategy.get('hard_deletes', 'ignore') in (none, 'ignore') -%}
+    {%- if not ignores_hard_deletes or strategy.unique_key is not string -%}
+        {{ return(dbt.default__snapshot_staging_table(strategy, source_sql, target_relation)) }}
+    {%- endif -%}
+    {%- set versions_of_query_keys -%}
+        (
+            select history.*
+            from {{ target_relation }} as history
+            where history.{{ strategy.unique_key }} in (
+                select snapshot_keys.{{ strategy.unique_key }}
+                from ({{ source_sql }}) as snapshot_keys
+            )
+        ) as versions_of_query_keys
+    {%- endset -%}
+    {{ return(dbt.default__snapshot_staging_table(strategy, source_sql, versions_of_query_keys)) }}
+{%- endmacro %}
