@@ -16,8 +16,10 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 # dbt's queries are planned from estimates that are often far off for incremental
 # runs (a few thousand rows estimated as a million); PostgreSQL then spends seconds
-# JIT-compiling queries that run in milliseconds. Measured in docs/benchmarks.md.
-DBT_SESSION_OPTIONS = "-c jit=off"
+# JIT-compiling queries that run in milliseconds. A full build aggregates 20M events
+# into 1M per-user rows: with the default 4MB of work_mem the hash aggregates spilled
+# 350 MB per worker to disk and took twice as long. Measured in docs/benchmarks.md.
+DBT_SESSION_OPTIONS = "-c jit=off -c work_mem=128MB"
 
 
 def dbt_environment() -> dict[str, str]:

@@ -22,14 +22,14 @@ def test_dbt_environment_points_at_database_url() -> None:
     assert (DBT_PROJECT_DIR / "profiles.yml").is_file()
 
 
-def test_dbt_sessions_run_without_jit_and_keep_the_callers_options(
+def test_dbt_sessions_run_without_jit_with_more_work_mem_and_keep_the_callers_options(
     fresh_dbt: None, dbt_target_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from dbt.cli.main import dbtRunner
 
     monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=600000")
     options = dbt_environment()["PGOPTIONS"]
-    assert options == "-c statement_timeout=600000 -c jit=off"
+    assert options == "-c statement_timeout=600000 -c jit=off -c work_mem=128MB"
     monkeypatch.setenv("PGOPTIONS", options)
     assert dbt_environment()["PGOPTIONS"] == options  # applying it twice changes nothing
 
@@ -38,7 +38,7 @@ def test_dbt_sessions_run_without_jit_and_keep_the_callers_options(
         [
             "show",
             "--inline",
-            "select current_setting('jit') as jit, "
+            "select current_setting('jit') as jit, current_setting('work_mem') as work_mem, "
             "current_setting('statement_timeout') as statement_timeout",
             "--project-dir",
             str(DBT_PROJECT_DIR),
@@ -51,4 +51,4 @@ def test_dbt_sessions_run_without_jit_and_keep_the_callers_options(
     )
     assert outcome.success, outcome.exception
     row = outcome.result.results[0].agate_table.rows[0]
-    assert (row["jit"], row["statement_timeout"]) == ("off", "10min")
+    assert (row["jit"], row["work_mem"], row["statement_timeout"]) == ("off", "128MB", "10min")

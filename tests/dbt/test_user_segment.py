@@ -289,7 +289,20 @@ def _incremental_run(
     return _pick(rows, PUBLISHED_SEGMENT), reevaluated
 
 
-def test_incremental_runs_re_evaluate_only_what_changed_and_equal_a_full_build(
+def _rewritten_activity(engine: Engine) -> set[int]:
+    """Users whose user_activity row the latest run wrote."""
+    with engine.connect() as connection:
+        return set(
+            connection.scalars(
+                text(
+                    "select user_id from analytics.user_activity "
+                    "where evaluated_at = (select max(evaluated_at) from analytics.user_activity)"
+                )
+            )
+        )
+
+
+def test_incremental_runs_re_evaluate_only_what_may_have_changed_and_equal_a_full_build(
     engine: Engine, run_dbt: RunDbt
 ) -> None:
     start = _now() - days(40)
@@ -308,10 +321,13 @@ def test_incremental_runs_re_evaluate_only_what_changed_and_equal_a_full_build(
     assert reevaluated == {1, 2, 3, 4, 5}
     assert segments == _full_evaluation(engine, run_dbt, start)
 
-    # time alone: user 1 becomes dormant_short, user 2 stops being new; nobody else moves
+    # time alone: user 1 becomes dormant_short, user 2 stops being new; nobody else
+    # moves. Users 2 and 3 hold the newest events: user_activity reads them again (the
+    # late-arrival window), and a rewritten row is re-evaluated.
     later = start + days(2)
     segments, reevaluated = _incremental_run(engine, run_dbt, later)
-    assert reevaluated == {1, 2}
+    assert _rewritten_activity(engine) == {2, 3}
+    assert reevaluated == {1, 2, 3}
     assert (segments[1][0], segments[2][0]) == ("DORMANT_SHORT", "ACTIVE")
     assert segments == _full_evaluation(engine, run_dbt, later)
 
@@ -320,7 +336,8 @@ def test_incremental_runs_re_evaluate_only_what_changed_and_equal_a_full_build(
     add_override(engine, 5, "DORMANT_LONG", created_at=later + timedelta(hours=1), expires_at=None)
     next_run = later + timedelta(hours=2)
     segments, reevaluated = _incremental_run(engine, run_dbt, next_run)
-    assert reevaluated == {4, 5}
+    assert _rewritten_activity(engine) == {2, 3, 4}  # 2, 3: the late-arrival window again
+    assert reevaluated == {2, 3, 4, 5}
     assert (segments[4][:2], segments[5][:2]) == (("VIP", "vip"), ("DORMANT_LONG", "override"))
     assert segments == _full_evaluation(engine, run_dbt, next_run)
 

@@ -70,11 +70,12 @@ def test_refresh_jobs_carry_the_run_queue_tag_and_take_the_snapshot() -> None:
 
 
 def test_dbt_build_args_for_refreshes_and_dry_runs() -> None:
-    assert dbt_build_args() == ["build"]
-    assert dbt_build_args(full_refresh=True) == ["build", "--full-refresh"]
+    refresh = ["build", "--exclude-resource-type", "unit_test"]
+    assert dbt_build_args() == refresh
+    assert dbt_build_args(full_refresh=True) == [*refresh, "--full-refresh"]
     dry = dbt_build_args(full_refresh=True, schema_prefix="dryrun_", select="+user_segment")
-    assert dry[:6] == [
-        "build",
+    assert dry[:8] == [
+        *refresh,
         "--full-refresh",
         "--select",
         "+user_segment",

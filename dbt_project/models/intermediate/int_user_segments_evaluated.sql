@@ -76,22 +76,14 @@ features as (
     PostgreSQL materializes a CTE used twice, which would copy 1M rows to find a few. -#}
 users_to_evaluate as (
 
-    -- users whose features changed in the user_activity rows rewritten since this
-    -- model's last evaluation (new users and changed users rows included)
+    -- users whose user_activity row was rewritten since this model's last evaluation
+    -- (new data, changed users, new users), through the evaluated_at index. Comparing
+    -- their features with the stored ones first would scan both 1M-row tables to spare
+    -- the few rows rewritten without a change (the history records no change for them).
     select rewritten_activity.user_id
     from {{ ref('user_activity') }} as rewritten_activity
-    inner join {{ ref('stg_app__users') }} as rewritten_users
-        on rewritten_activity.user_id = rewritten_users.user_id
-    left join {{ this }} as stored_segments
-        on rewritten_activity.user_id = stored_segments.user_id
     where
         rewritten_activity.evaluated_at > {{ pulse_latest_moment(this, 'evaluated_at') }}
-        and (
-            stored_segments.user_id is null
-            or stored_segments.created_at <> rewritten_users.created_at
-            or stored_segments.last_active_at <> rewritten_activity.last_active_at
-            or stored_segments.deposit_30d <> rewritten_activity.deposit_30d
-        )
 
     union
 

@@ -141,68 +141,42 @@ scoped_deposit_increments as (
 
 event_facts as (
 
+    -- aggregate FILTER rather than sum(case ...): rows outside a filter skip the
+    -- aggregate's work, which over 20M events is a measurable part of a full build
     select
         scoped_activity_events.user_id,
-        sum(
-            case
-                when scoped_activity_events.occurred_at <= {{ as_of }}
-                    and scoped_activity_events.event_type = 'roulette_play' then 1
-                else 0
-            end
+        count(*) filter (
+            where scoped_activity_events.occurred_at <= {{ as_of }}
+            and scoped_activity_events.event_type = 'roulette_play'
         ) as roulette_plays,
-        sum(
-            case
-                when scoped_activity_events.occurred_at <= {{ as_of }}
-                    and scoped_activity_events.event_type = 'dice_play' then 1
-                else 0
-            end
+        count(*) filter (
+            where scoped_activity_events.occurred_at <= {{ as_of }}
+            and scoped_activity_events.event_type = 'dice_play'
         ) as dice_plays,
-        sum(
-            case
-                when scoped_activity_events.occurred_at <= {{ as_of }}
-                    and scoped_activity_events.event_type = 'lottery_play' then 1
-                else 0
-            end
+        count(*) filter (
+            where scoped_activity_events.occurred_at <= {{ as_of }}
+            and scoped_activity_events.event_type = 'lottery_play'
         ) as lottery_plays,
-        sum(
-            case
-                when scoped_activity_events.occurred_at <= {{ as_of }}
-                    then coalesce(scoped_activity_events.play_duration_seconds, 0)
-                else 0
-            end
+        sum(scoped_activity_events.play_duration_seconds) filter (
+            where scoped_activity_events.occurred_at <= {{ as_of }}
         ) as total_play_duration,
-        max(
-            case
-                when scoped_activity_events.occurred_at <= {{ as_of }}
-                    and scoped_activity_events.event_type = 'bonus_used'
-                    then scoped_activity_events.occurred_at
-            end
+        max(scoped_activity_events.occurred_at) filter (
+            where scoped_activity_events.occurred_at <= {{ as_of }}
+            and scoped_activity_events.event_type = 'bonus_used'
         ) as last_bonus_used_at,
-        max(
-            case
-                when scoped_activity_events.occurred_at <= {{ as_of }}
-                    and scoped_activity_events.event_type = 'login'
-                    then scoped_activity_events.occurred_at
-            end
+        max(scoped_activity_events.occurred_at) filter (
+            where scoped_activity_events.occurred_at <= {{ as_of }}
+            and scoped_activity_events.event_type = 'login'
         ) as last_login_event_at,
-        max(
-            case
-                when scoped_activity_events.occurred_at <= {{ as_of }}
-                    and scoped_activity_events.event_type in ({{ play_event_types }})
-                    then scoped_activity_events.occurred_at
-            end
+        max(scoped_activity_events.occurred_at) filter (
+            where scoped_activity_events.occurred_at <= {{ as_of }}
+            and scoped_activity_events.event_type in ({{ play_event_types }})
         ) as last_play_at,
-        max(
-            case
-                when scoped_activity_events.occurred_at <= {{ as_of }}
-                    then scoped_activity_events.occurred_at
-            end
+        max(scoped_activity_events.occurred_at) filter (
+            where scoped_activity_events.occurred_at <= {{ as_of }}
         ) as last_event_at,
-        min(
-            case
-                when scoped_activity_events.occurred_at > {{ as_of }}
-                    then scoped_activity_events.occurred_at
-            end
+        min(scoped_activity_events.occurred_at) filter (
+            where scoped_activity_events.occurred_at > {{ as_of }}
         ) as next_event_at,
         max(scoped_activity_events.received_at) as events_received_at
 
@@ -215,47 +189,27 @@ deposit_facts as (
 
     select
         scoped_deposit_increments.user_id,
-        max(
-            case
-                when scoped_deposit_increments.updated_at <= {{ as_of }}
-                    and scoped_deposit_increments.deposit_increment > 0
-                    then scoped_deposit_increments.updated_at
-            end
+        max(scoped_deposit_increments.updated_at) filter (
+            where scoped_deposit_increments.updated_at <= {{ as_of }}
+            and scoped_deposit_increments.deposit_increment > 0
         ) as last_charge_at,
-        sum(
-            case
-                when scoped_deposit_increments.updated_at <= {{ as_of }}
-                    and scoped_deposit_increments.updated_at > {{ deposit_window_starts_at }}
-                    then scoped_deposit_increments.deposit_increment
-                else 0
-            end
+        sum(scoped_deposit_increments.deposit_increment) filter (
+            where scoped_deposit_increments.updated_at <= {{ as_of }}
+            and scoped_deposit_increments.updated_at > {{ deposit_window_starts_at }}
         ) as deposit_30d,
         -- the moments an increment left the window (before as_of) or will leave it
-        max(
-            case
-                when scoped_deposit_increments.updated_at <= {{ deposit_window_starts_at }}
-                    and scoped_deposit_increments.deposit_increment > 0
-                    then {{ dbt.dateadd(
-                        'day', window_days, 'scoped_deposit_increments.updated_at'
-                    ) }}
-            end
+        max({{ dbt.dateadd('day', window_days, 'scoped_deposit_increments.updated_at') }}) filter (
+            where scoped_deposit_increments.updated_at <= {{ deposit_window_starts_at }}
+            and scoped_deposit_increments.deposit_increment > 0
         ) as last_window_exit_at,
-        min(
-            case
-                when scoped_deposit_increments.updated_at <= {{ as_of }}
-                    and scoped_deposit_increments.updated_at > {{ deposit_window_starts_at }}
-                    and scoped_deposit_increments.deposit_increment > 0
-                    then {{ dbt.dateadd(
-                        'day', window_days, 'scoped_deposit_increments.updated_at'
-                    ) }}
-            end
+        min({{ dbt.dateadd('day', window_days, 'scoped_deposit_increments.updated_at') }}) filter (
+            where scoped_deposit_increments.updated_at <= {{ as_of }}
+            and scoped_deposit_increments.updated_at > {{ deposit_window_starts_at }}
+            and scoped_deposit_increments.deposit_increment > 0
         ) as next_window_exit_at,
-        min(
-            case
-                when scoped_deposit_increments.updated_at > {{ as_of }}
-                    and scoped_deposit_increments.deposit_increment > 0
-                    then scoped_deposit_increments.updated_at
-            end
+        min(scoped_deposit_increments.updated_at) filter (
+            where scoped_deposit_increments.updated_at > {{ as_of }}
+            and scoped_deposit_increments.deposit_increment > 0
         ) as next_charge_at,
         max(scoped_deposit_increments.received_at) as snapshots_received_at
 
