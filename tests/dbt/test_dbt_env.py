@@ -22,14 +22,17 @@ def test_dbt_environment_points_at_database_url() -> None:
     assert (DBT_PROJECT_DIR / "profiles.yml").is_file()
 
 
-def test_dbt_sessions_run_without_jit_with_more_work_mem_and_keep_the_callers_options(
+def test_dbt_sessions_get_their_settings_and_keep_the_callers_options(
     fresh_dbt: None, dbt_target_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from dbt.cli.main import dbtRunner
 
     monkeypatch.setenv("PGOPTIONS", "-c statement_timeout=600000")
     options = dbt_environment()["PGOPTIONS"]
-    assert options == "-c statement_timeout=600000 -c jit=off -c work_mem=128MB"
+    assert options == (
+        "-c statement_timeout=600000 -c jit=off -c work_mem=128MB "
+        "-c maintenance_work_mem=256MB -c TimeZone=UTC"
+    )
     monkeypatch.setenv("PGOPTIONS", options)
     assert dbt_environment()["PGOPTIONS"] == options  # applying it twice changes nothing
 
@@ -39,6 +42,8 @@ def test_dbt_sessions_run_without_jit_with_more_work_mem_and_keep_the_callers_op
             "show",
             "--inline",
             "select current_setting('jit') as jit, current_setting('work_mem') as work_mem, "
+            "current_setting('maintenance_work_mem') as maintenance_work_mem, "
+            "current_setting('TimeZone') as time_zone, "
             "current_setting('statement_timeout') as statement_timeout",
             "--project-dir",
             str(DBT_PROJECT_DIR),
@@ -51,4 +56,5 @@ def test_dbt_sessions_run_without_jit_with_more_work_mem_and_keep_the_callers_op
     )
     assert outcome.success, outcome.exception
     row = outcome.result.results[0].agate_table.rows[0]
-    assert (row["jit"], row["work_mem"], row["statement_timeout"]) == ("off", "128MB", "10min")
+    settings = ("jit", "work_mem", "maintenance_work_mem", "time_zone", "statement_timeout")
+    assert tuple(row[name] for name in settings) == ("off", "128MB", "256MB", "UTC", "10min")
