@@ -44,12 +44,6 @@ user_activity as (
 
 ),
 
-users as (
-
-    select * from {{ ref('stg_app__users') }}
-
-),
-
 segment_overrides as (
 
     select * from {{ ref('stg_app__segment_overrides') }}
@@ -60,13 +54,11 @@ features as (
 
     select
         user_activity.user_id,
-        users.created_at,
+        user_activity.created_at,
         user_activity.last_active_at,
         user_activity.deposit_30d
 
     from user_activity
-    inner join users
-        on user_activity.user_id = users.user_id
 
 ),
 

@@ -259,6 +259,8 @@ user_activity as (
 
     select
         user_id,
+        -- a feature of the segment rules, kept here so they read one table
+        created_at,
         cast(coalesce(roulette_plays, 0) as {{ dbt.type_bigint() }}) as roulette_plays,
         cast(coalesce(dice_plays, 0) as {{ dbt.type_bigint() }}) as dice_plays,
         cast(coalesce(lottery_plays, 0) as {{ dbt.type_bigint() }}) as lottery_plays,
