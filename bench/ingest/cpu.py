@@ -20,7 +20,6 @@ import os
 import subprocess
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
@@ -28,15 +27,13 @@ from sqlalchemy.pool import NullPool
 
 from bench.ingest.run import (
     ROOT,
-    bench_environment,
     loadgen_command,
     pgbench_command,
     pgbench_script,
-    prepare_database,
+    scratch_bench,
     start_server,
     stop,
 )
-from tests.support.databases import create_database, drop_database, server_url
 
 _TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
@@ -108,52 +105,46 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
 
-    base = server_url()
-    name = f"pulse_bench_{uuid.uuid4().hex[:8]}"
-    database_url = create_database(base, name)
-    env = bench_environment(database_url)
-    logs = Path(tempfile.mkdtemp(prefix="pulse-bench-"))
-    # A new connection per query: the counting backend is never one of those measured.
-    engine = create_engine(database_url, poolclass=NullPool)
-    try:
-        token = prepare_database(database_url, env)
+    with scratch_bench() as bench:
+        env, token, logs, database_url = bench.env, bench.token, bench.logs, bench.database_url
+        # A new connection per query: the counting backend is never one of those measured.
+        engine = create_engine(database_url, poolclass=NullPool)
+        try:
+            server, port = start_server("ingest.main:app", env, args.workers, logs / "pulse.log")
+            loadgen = subprocess.Popen(
+                loadgen_command(port, "/api/activity/batch", "batch", 4, args.seconds + 1, token),
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+            )
+            time.sleep(2.5)  # warm-up: connections open, statements prepared
+            pulse_cpu, pulse_events = measure(
+                engine,
+                {
+                    "uvicorn": with_children(server.pid),
+                    "postgres": backends(engine),
+                    "loadgen": [loadgen.pid],
+                },
+                args.seconds,
+            )
+            loadgen.wait()
+            stop(server)
 
-        server, port = start_server("ingest.main:app", env, args.workers, logs / "pulse.log")
-        loadgen = subprocess.Popen(
-            loadgen_command(port, "/api/activity/batch", "batch", 4, args.seconds + 1, token),
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-        )
-        time.sleep(2.5)  # warm-up: connections open, statements prepared
-        pulse_cpu, pulse_events = measure(
-            engine,
-            {
-                "uvicorn": with_children(server.pid),
-                "postgres": backends(engine),
-                "loadgen": [loadgen.pid],
-            },
-            args.seconds,
-        )
-        loadgen.wait()
-        stop(server)
-
-        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
-            script.write(pgbench_script())
-        pgbench = subprocess.Popen(
-            pgbench_command(database_url, script.name, 4, args.seconds + 3),
-            stdout=subprocess.DEVNULL,
-        )
-        time.sleep(1.5)
-        pgbench_cpu, pgbench_events = measure(
-            engine,
-            {"postgres": backends(engine, "pgbench"), "pgbench": [pgbench.pid]},
-            args.seconds,
-        )
-        pgbench.wait()
-        os.unlink(script.name)
-    finally:
-        engine.dispose()
-        drop_database(base, name)
+            with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as script:
+                script.write(pgbench_script())
+            pgbench = subprocess.Popen(
+                pgbench_command(database_url, script.name, 4, args.seconds + 3),
+                stdout=subprocess.DEVNULL,
+            )
+            time.sleep(1.5)
+            pgbench_cpu, pgbench_events = measure(
+                engine,
+                {"postgres": backends(engine, "pgbench"), "pgbench": [pgbench.pid]},
+                args.seconds,
+            )
+            pgbench.wait()
+            os.unlink(script.name)
+        finally:
+            engine.dispose()
 
     pulse = per_batch(pulse_cpu, pulse_events)
     baseline = per_batch(pgbench_cpu, pgbench_events)

@@ -23,6 +23,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -101,6 +104,32 @@ def bench_environment(database_url: str) -> dict[str, str]:
     }
 
 
+@dataclass
+class ScratchBench:
+    database_url: str
+    env: dict[str, str]  # the servers' environment (bench_environment)
+    token: str  # the one player the load comes from
+    logs: Path
+
+
+@contextmanager
+def scratch_bench() -> Iterator[ScratchBench]:
+    """A migrated scratch database with the bench's player, dropped afterwards."""
+    base = server_url()
+    name = f"pulse_bench_{uuid.uuid4().hex[:8]}"
+    database_url = create_database(base, name)
+    try:
+        env = bench_environment(database_url)
+        yield ScratchBench(
+            database_url=database_url,
+            env=env,
+            token=prepare_database(database_url, env),
+            logs=Path(tempfile.mkdtemp(prefix="pulse-bench-")),
+        )
+    finally:
+        drop_database(base, name)
+
+
 def prepare_database(database_url: str, env: dict[str, str]) -> str:
     """Migrates the scratch database and adds the one player the load comes from;
     returns that player's token."""
@@ -172,15 +201,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="alternating /batch and (b) runs")
     args = parser.parse_args()
 
-    base = server_url()
-    name = f"pulse_bench_{uuid.uuid4().hex[:8]}"
-    database_url = create_database(base, name)
-    env = bench_environment(database_url)
-    logs = Path(tempfile.mkdtemp(prefix="pulse-bench-"))
     results: dict[str, dict[str, float]] = {}
-    try:
-        token = prepare_database(database_url, env)
-
+    with scratch_bench() as bench:
+        env, token, logs = bench.env, bench.token, bench.logs
         process, port = start_server(
             "bench.ingest.baseline_app:app", env, args.workers, logs / "baseline.log"
         )
@@ -198,10 +221,8 @@ def main() -> None:
         batch_rounds, pgbench_rounds = [], []
         for _ in range(args.rounds):
             batch_rounds.append(load(port, *batch_load))
-            pgbench_rounds.append(pgbench_multirow(database_url, args.seconds, concurrency))
+            pgbench_rounds.append(pgbench_multirow(bench.database_url, args.seconds, concurrency))
         stop(process)
-    finally:
-        drop_database(base, name)
 
     round_ratios = [
         batch["events_per_s"] / baseline["events_per_s"]

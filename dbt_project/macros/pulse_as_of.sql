@@ -7,14 +7,14 @@
     file that read an environment variable while parsing when that variable changes.
     as_of changes on every scheduled run; this way the runs keep dbt's partial parse. -#}
 {% macro pulse_as_of_datetime() %}
-    {%- set configured = var('pulse__as_of', none) -%}
-    {%- if (configured is none or (configured | string | trim) == '') and execute -%}
-        {%- set configured = env_var('PULSE_AS_OF', '') -%}
+    {%- set text = (var('pulse__as_of', none) or '') | string | trim -%}
+    {%- if text == '' and execute -%}
+        {%- set text = env_var('PULSE_AS_OF', '') | trim -%}
     {%- endif -%}
-    {%- if configured is none or (configured | string | trim) == '' -%}
+    {%- if text == '' -%}
         {{ return(run_started_at.astimezone(modules.pytz.utc)) }}
     {%- endif -%}
-    {%- set text = configured | string | trim | replace('Z', '+00:00') -%}
+    {%- set text = text | replace('Z', '+00:00') -%}
     {%- set parsed = modules.datetime.datetime.fromisoformat(text) -%}
     {%- if parsed.tzinfo is none -%}
         {%- set parsed = modules.pytz.utc.localize(parsed) -%}
