@@ -19,7 +19,11 @@ select
     user_activity.deposit_30d
 from user_activity
 where
-    user_activity.evaluated_at = (select max(latest.evaluated_at) from user_activity as latest)
+    -- the table itself, not the CTE: PostgreSQL would materialize a CTE read twice,
+    -- copying 1M rows to check the few the run wrote
+    user_activity.evaluated_at = (
+        select max(latest.evaluated_at) from {{ ref('user_activity') }} as latest
+    )
     and user_activity.deposit_30d < 0
 
 union all

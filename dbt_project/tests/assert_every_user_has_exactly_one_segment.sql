@@ -38,9 +38,11 @@ segment_rows_per_user as (
 
 totals as (
 
+    -- the relations themselves, not the CTEs: PostgreSQL materializes a CTE read
+    -- twice, and `users` would copy 1M rows before counting them
     select
-        (select count(*) from users) as user_rows,
-        (select count(*) from user_segment) as segment_rows
+        (select count(*) from {{ ref('stg_app__users') }}) as user_rows,
+        (select count(*) from {{ ref('user_segment') }}) as segment_rows
 
 )
 
