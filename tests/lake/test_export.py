@@ -10,9 +10,11 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import Engine, text
 
@@ -161,3 +163,84 @@ def test_a_new_copy_of_the_overrides_replaces_every_older_one(
     )
     assert overrides == [(1, "VIP"), (2, "NEW")]
     assert len(list((lake.folder / "segment_overrides").rglob("*.parquet"))) == 1
+
+
+def test_every_value_survives_the_trip_through_copy(
+    engine: Engine, empty_watermarks: None, lake: Lake
+) -> None:
+    """Rows leave PostgreSQL as CSV: text with separators, quotes and line breaks, empty
+    text next to NULL, decimals and microseconds must come out as they went in."""
+    moment = datetime(2026, 3, 1, 23, 59, 59, 123456, tzinfo=UTC)
+    add_user_with_events(engine, 1, moment, events=1)
+    tricky = 'line one, "quoted"\nline two;\ttab'
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "insert into app.segment_overrides (user_id, segment, reason, created_by, "
+                "expires_at) values (1, 'VIP', :reason, '', null)"
+            ),
+            {"reason": tricky},
+        )
+        connection.execute(
+            text(
+                "insert into app.ranking_snapshots (user_id, deposit_amount, updated_at) "
+                "values (1, 1234567.5, :at), (1, 0, :at + interval '1 second')"
+            ),
+            {"at": moment},
+        )
+        connection.execute(
+            text(
+                "update app.activity_events set play_duration_seconds = 61, "
+                "event_type = 'play_duration'"
+            )
+        )
+    export_lake(engine, lake.setting, lag=timedelta(0))
+
+    [override] = lake_rows(lake.folder, "segment_overrides")
+    assert override["reason"] == tricky
+    assert override["created_by"] == ""
+    assert override["expires_at"] is None
+    deposits = sorted(row["deposit_amount"] for row in lake_rows(lake.folder, "ranking_snapshots"))
+    assert deposits == [Decimal("0.00"), Decimal("1234567.50")]
+    [event] = lake_rows(lake.folder, "activity_events")
+    assert event["occurred_at"] == moment
+    assert event["play_duration_seconds"] == 61
+    [user] = lake_rows(lake.folder, "users")
+    assert user["created_at"] == moment
+    assert user["last_login_at"] is None
+
+
+def test_rows_of_many_days_are_written_in_row_groups_per_day(
+    engine: Engine, empty_watermarks: None, lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # small CSV blocks (a few rows per batch) and small row groups, so the per-day
+    # buffers gather rows of several batches and flush in the middle of the export
+    monkeypatch.setattr("orchestration.lake.export.CSV_BLOCK_BYTES", 256)
+    monkeypatch.setattr("orchestration.lake.export.ROW_GROUP_ROWS", 3)
+    start = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    add_user_with_events(engine, 1, start, events=0)
+    with engine.begin() as connection:
+        # five deposit snapshots on each of three days, stored (received) on those days
+        connection.execute(
+            text(
+                "insert into app.ranking_snapshots (user_id, deposit_amount, updated_at, "
+                "received_at) select 1, n, :start + n * interval '5 hours', "
+                ":start + n * interval '5 hours' from generate_series(0, 14) as n"
+            ),
+            {"start": start},
+        )
+    assert export_lake(engine, lake.setting, lag=timedelta(0))["ranking_snapshots"] == 15
+
+    rows = lake_rows(lake.folder, "ranking_snapshots")
+    assert sorted(int(row["deposit_amount"]) for row in rows) == list(range(15))
+    for row in rows:
+        assert str(row["received_date"]) == row["received_at"].date().isoformat()
+    files = list((lake.folder / "ranking_snapshots").rglob("*.parquet"))
+    assert len(files) == len({row["received_date"] for row in rows})
+    groups = [
+        [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+        for metadata in (pq.ParquetFile(file).metadata for file in files)
+    ]
+    assert max(len(sizes) for sizes in groups) > 1
+    # every row group but a file's last one is full: slices of several batches were gathered
+    assert all(size >= 3 for sizes in groups for size in sizes[:-1])
