@@ -45,14 +45,11 @@
     {%- if runs is none -%}
         {{ return(lookback) }}
     {%- endif -%}
-    {%- set latest = run_query('select max(computed_at) from ' ~ runs).columns[0].values()[0] -%}
+    {%- set latest = pulse_newest(runs, 'computed_at') -%}
     {%- if latest is none -%}
         {{ return(lookback) }}
     {%- endif -%}
     {{ return(dbt.dateadd(
-        'minute',
-        -1 * var('pulse__late_arrival_minutes'),
-        "cast('" ~ latest.astimezone(modules.pytz.utc).strftime('%Y-%m-%d %H:%M:%S.%f')
-            ~ "+00:00' as " ~ pulse_type_timestamptz() ~ ")",
+        'minute', -1 * var('pulse__late_arrival_minutes'), pulse_timestamp_literal(latest)
     )) }}
 {%- endmacro %}

@@ -31,10 +31,10 @@
 
 {#- The run's reference time as a SQL timestamp-with-time-zone literal. -#}
 {% macro pulse_as_of() -%}
-    cast('{{ pulse_as_of_datetime().strftime("%Y-%m-%d %H:%M:%S.%f") }}+00:00' as {{ pulse_type_timestamptz() }})
+    {{ pulse_timestamp_literal(pulse_as_of_datetime()) }}
 {%- endmacro %}
 
 {#- When the run started, as a SQL timestamp-with-time-zone literal. -#}
 {% macro pulse_run_started_at() -%}
-    cast('{{ run_started_at.astimezone(modules.pytz.utc).strftime("%Y-%m-%d %H:%M:%S.%f") }}+00:00' as {{ pulse_type_timestamptz() }})
+    {{ pulse_timestamp_literal(run_started_at) }}
 {%- endmacro %}
