@@ -57,8 +57,17 @@ def measure(users: int, base_url: str, existing: str | None = None) -> dict[str,
         os.environ["PULSE_LAKE_DIR"] = str(work / "lake")
         figures: dict[str, float] = {}
         started = time.monotonic()
+        # --full-refresh: with --database the models may exist from an earlier
+        # measurement, and an incremental run is not the full build compared here
         run_dbt(
-            ["run", "--exclude", "user_segment_changes", "--target-path", str(work / "pg")],
+            [
+                "run",
+                "--full-refresh",
+                "--exclude",
+                "user_segment_changes",
+                "--target-path",
+                str(work / "pg"),
+            ],
             target="postgres",
             extra_env=dbt_environment(),
         )

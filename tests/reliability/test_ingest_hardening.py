@@ -138,8 +138,10 @@ async def test_sigterm_finishes_in_flight_requests_and_commits_them(
             transaction.commit()
             holder.close()
             responses = await asyncio.gather(*in_flight, return_exceptions=True)
-        # uvicorn ends a graceful shutdown by re-raising the signal it caught.
-        assert server.process.wait(timeout=30) == -signal.SIGTERM
+        # The server stops by itself once the drained requests are answered. uvicorn
+        # usually re-raises the signal it caught (exit -SIGTERM); one CI run on a loaded
+        # machine saw a clean exit 0 after the same complete, logged shutdown.
+        assert server.process.wait(timeout=30) in (0, -signal.SIGTERM)
         assert "Application shutdown complete" in server.log_path.read_text()
 
     statuses = [getattr(response, "status_code", repr(response)) for response in responses]
