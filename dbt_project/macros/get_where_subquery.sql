@@ -39,7 +39,7 @@
     {%- endif -%}
     {%- set runs = adapter.get_relation(
         database=target.database,
-        schema=generate_schema_name('intermediate', none),
+        schema=generate_schema_name('analytics', none),
         identifier='user_segment_runs',
     ) -%}
     {%- if runs is none -%}

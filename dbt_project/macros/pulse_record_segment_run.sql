@@ -1,12 +1,12 @@
-{#- The run log kept beside the relation of int_user_segments_evaluated. -#}
+{#- The run log kept beside the relation of user_activity. -#}
 {% macro pulse_segment_runs_of(relation) -%}
     {{ return(api.Relation.create(
         database=relation.database, schema=relation.schema, identifier='user_segment_runs'
     )) }}
 {%- endmacro %}
 
-{#- The post-hook of int_user_segments_evaluated: appends the run (as_of, computed_at,
-    users re-evaluated) to user_segment_runs beside it, inside the model's transaction,
+{#- The post-hook of user_activity: appends the run (as_of, computed_at,
+    users evaluated) to user_segment_runs beside it, inside the model's transaction,
     so user_segment's rows and its as_of / computed_at labels change together. The
     table is a log kept across full refreshes: operators read it to see each run. -#}
 {% macro pulse_record_segment_run() -%}

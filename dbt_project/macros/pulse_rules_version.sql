@@ -1,6 +1,6 @@
-{#- A hash of the calling model's SQL and the segment thresholds: any edit of the rules
-    model or of a threshold changes it, and int_user_segments_evaluated re-evaluates
-    every user whose row carries another version. -#}
+{#- A hash of the calling model's SQL and the segment thresholds: any edit of the model
+    that holds the rules (user_activity) or of a threshold changes it, and the next run
+    re-evaluates every user whose row carries another version. -#}
 {% macro pulse_rules_version() -%}
     {%- set thresholds = [
         var('pulse__vip_min_deposit_30d'),

@@ -46,7 +46,7 @@ def _days_between(earlier: datetime | None, later: datetime) -> float | None:
 def rule_checks(features: PublishedFeatures, thresholds: Thresholds) -> list[dict[str, Any]]:
     """One entry per rule, in priority order: what it compares and whether it holds.
 
-    The comparisons mirror `int_user_segments_evaluated.sql` exactly (`>=` for VIP, idle for at
+    The comparisons mirror the rules in `user_activity.sql` exactly (`>=` for VIP, idle for at
     least N days for dormancy, signed up less than N days before as_of for new).
     """
     as_of = features.as_of

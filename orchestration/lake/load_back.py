@@ -2,9 +2,10 @@
 
 The admin API and the console read `analytics.user_activity` and
 `analytics.user_segment` in PostgreSQL whichever engine built them. A load copies
-the mart's Parquet files into a new table beside the published one, builds its
-indexes, then swaps the two in one transaction: a reader sees the old table or the
-new one, never a half-loaded one (it waits for the swap's lock for an instant).
+each mart's Parquet files into a new table beside the published one and builds its
+indexes, then swaps all of them in one transaction: a reader sees the old marts or
+the new ones, never a half-loaded or mixed set (it waits for the swap's lock for an
+instant).
 """
 
 from __future__ import annotations
@@ -27,10 +28,16 @@ class LoadedMart:
     indexes: tuple[tuple[tuple[str, ...], bool], ...]
 
 
+# In dependency order: the PostgreSQL build publishes user_segment as a view on user_activity.
 LOADED_MARTS = (
     LoadedMart(
         "user_activity",
-        ((("user_id",), True), (("updated_at",), False), (("evaluated_at",), False)),
+        (
+            (("user_id",), True),
+            (("updated_at",), False),
+            (("evaluated_at",), False),
+            (("segment", "user_id"), False),
+        ),
     ),
     LoadedMart("user_segment", ((("user_id",), True), (("segment", "user_id"), False))),
 )
@@ -55,11 +62,12 @@ def postgres_type(arrow_type: pa.DataType) -> str:
     raise ValueError(f"no PostgreSQL type for the Parquet type {arrow_type}")
 
 
-def load_mart(engine: Engine, mart: LoadedMart, folder: Path, schema: str = SCHEMA) -> int:
-    """Replace <schema>.<mart> with the rows of the Parquet files in `folder`; returns rows."""
+def stage_mart(engine: Engine, mart: LoadedMart, folder: Path, schema: str = SCHEMA) -> int:
+    """Copy the rows of the Parquet files in `folder` into <schema>.<mart>__loading, with
+    the mart's indexes; returns the rows."""
     dataset = ds.dataset(folder, format="parquet")
     columns = dataset.schema.names
-    loading = f"{mart.name}__loading"
+    loading = _loading_name(mart)
     column_list = ", ".join(f'"{name}"' for name in columns)
     definitions = ", ".join(
         f'"{field.name}" {postgres_type(field.type)}' for field in dataset.schema
@@ -81,25 +89,49 @@ def load_mart(engine: Engine, mart: LoadedMart, folder: Path, schema: str = SCHE
                 f"({', '.join(index_columns)})"
             )
         connection.exec_driver_sql(f"analyze {schema}.{loading}")
-    # The swap: one short transaction, so readers never see a missing or partial table.
-    # What it replaces may be a view: the PostgreSQL build publishes user_segment as one.
+    return rows
+
+
+def publish_staged(engine: Engine, marts: tuple[LoadedMart, ...], schema: str = SCHEMA) -> None:
+    """Replace the published marts with their staged tables in one short transaction.
+
+    What it replaces may be a view: the PostgreSQL build publishes user_segment as a view
+    on user_activity, so the marts are dropped dependents first (reverse order).
+    """
     with engine.begin() as connection:
-        kind = connection.exec_driver_sql(
-            "select relkind from pg_class where oid = to_regclass(%s)",
-            (f"{schema}.{mart.name}",),
-        ).scalar()
-        if kind is not None:
-            relation_type = "view" if kind == "v" else "table"
-            connection.exec_driver_sql(f"drop {relation_type} {schema}.{mart.name}")
-        connection.exec_driver_sql(f"alter table {schema}.{loading} rename to {mart.name}")
+        for mart in reversed(marts):
+            kind = connection.exec_driver_sql(
+                "select relkind from pg_class where oid = to_regclass(%s)",
+                (f"{schema}.{mart.name}",),
+            ).scalar()
+            if kind is not None:
+                relation_type = "view" if kind == "v" else "table"
+                connection.exec_driver_sql(f"drop {relation_type} {schema}.{mart.name}")
+        for mart in marts:
+            connection.exec_driver_sql(
+                f"alter table {schema}.{_loading_name(mart)} rename to {mart.name}"
+            )
+
+
+def load_mart(engine: Engine, mart: LoadedMart, folder: Path, schema: str = SCHEMA) -> int:
+    """Replace <schema>.<mart> with the rows of the Parquet files in `folder`; returns rows."""
+    rows = stage_mart(engine, mart, folder, schema)
+    publish_staged(engine, (mart,), schema)
     return rows
 
 
 def load_marts(engine: Engine, spark_dir: Path) -> dict[str, int]:
-    """Load every Spark-built mart the admin API reads; returns the rows per mart."""
+    """Load every Spark-built mart the admin API reads, published together; returns the
+    rows per mart."""
     from orchestration.lake.spark_env import mart_folder
 
-    return {
-        mart.name: load_mart(engine, mart, mart_folder(spark_dir, mart.name))
+    loaded = {
+        mart.name: stage_mart(engine, mart, mart_folder(spark_dir, mart.name))
         for mart in LOADED_MARTS
     }
+    publish_staged(engine, LOADED_MARTS)
+    return loaded
+
+
+def _loading_name(mart: LoadedMart) -> str:
+    return f"{mart.name}__loading"

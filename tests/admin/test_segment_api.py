@@ -75,7 +75,7 @@ async def test_members_are_keyset_paginated_and_stable_under_inserts(
     with engine.begin() as connection:
         connection.execute(
             text(
-                "insert into intermediate.int_user_segments_evaluated "
+                "insert into analytics.user_activity "
                 "(user_id, segment, rule, evaluated_at) values (1, 'ACTIVE', 'active', now())"
             )
         )
@@ -90,9 +90,7 @@ async def test_members_are_keyset_paginated_and_stable_under_inserts(
             cursor = page["next_cursor"]
     finally:
         with engine.begin() as connection:
-            connection.execute(
-                text("delete from intermediate.int_user_segments_evaluated where user_id = 1")
-            )
+            connection.execute(text("delete from analytics.user_activity where user_id = 1"))
     assert seen == sorted([COHORT.active, *COHORT.active_ids])
 
 

@@ -1,19 +1,19 @@
 """On Spark, a failed dbt test publishes nothing, and the operator is told why.
 
-The data: an admin override with a segment the dbt project does not know (`WHALE`),
-as after a migration that widened the database's segment list ahead of the models.
-PostgreSQL stores it; the lake export copies it; on Spark the accepted_values test of
-`stg_app__segment_overrides` fails. `user_activity` does not depend on the overrides,
-so Spark builds it and its tests pass: the run's Spark folder holds a mart a careless
-load back would publish. The refresh runs the way operators run it
-(`scripts/segment_users.py` as a process, a Dagster run recorded in its instance).
+The data: a player the platform wrote long ago without a signup time, as after a
+migration that relaxed the database's NOT NULL ahead of the models. PostgreSQL stores
+it; the lake export copies it; the source tests check only recently written players,
+so Spark builds `user_activity`, and its own test (`last_active_at` not null) fails:
+the run's Spark folder holds a mart a careless load back would publish. The refresh
+runs the way operators run it (`scripts/segment_users.py` as a process, a Dagster run
+recorded in its instance).
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,28 +35,20 @@ PUBLISHED = (
     "analytics.user_segment_changes",
     "snapshots.user_segment_history",
 )
-FAILED_TEST = "accepted_values_stg_app__segment_overrides_segment"
+FAILED_TEST = "not_null_user_activity_last_active_at"
+BAD_USER_ID = 1000
 FAILURE_PREFIX = "segment refresh failed (run "
 
 
 @pytest.fixture
-def unknown_segments_allowed(engine: Engine) -> Iterator[None]:
-    """app.segment_overrides without its segment check for the test, restored afterwards."""
+def users_without_signup_allowed(engine: Engine) -> Iterator[None]:
+    """app.users.created_at nullable for the test, restored afterwards."""
     with engine.begin() as connection:
-        name, check = connection.execute(
-            text(
-                "select conname, pg_get_constraintdef(oid) from pg_constraint "
-                "where conrelid = 'app.segment_overrides'::regclass and contype = 'c' "
-                "and pg_get_constraintdef(oid) like '%VIP%'"
-            )
-        ).one()
-        connection.execute(text(f'alter table app.segment_overrides drop constraint "{name}"'))
+        connection.execute(text("alter table app.users alter column created_at drop not null"))
     yield
     with engine.begin() as connection:
-        connection.execute(text("delete from app.segment_overrides where segment = 'WHALE'"))
-        connection.execute(
-            text(f'alter table app.segment_overrides add constraint "{name}" {check}')
-        )
+        connection.execute(text("delete from app.users where id = :id"), {"id": BAD_USER_ID})
+        connection.execute(text("alter table app.users alter column created_at set not null"))
 
 
 def published_state(engine: Engine) -> dict[str, Any]:
@@ -81,7 +73,7 @@ def test_a_failed_dbt_test_on_spark_publishes_nothing(
     run_dbt: RunDbt,
     migrated_database: str,
     tmp_path: Path,
-    unknown_segments_allowed: None,
+    users_without_signup_allowed: None,
 ) -> None:
     with engine.begin() as connection:
         connection.execute(text("delete from app.lake_export_watermarks"))
@@ -95,9 +87,10 @@ def test_a_failed_dbt_test_on_spark_publishes_nothing(
     with engine.begin() as connection:
         connection.execute(
             text(
-                "insert into app.segment_overrides (user_id, segment, reason, created_by) "
-                "values (10, 'WHALE', 'new top tier', 'ops')"
-            )
+                "insert into app.users (id, created_at, last_login_at, updated_at) "
+                "values (:id, null, null, :long_ago)"
+            ),
+            {"id": BAD_USER_ID, "long_ago": now - timedelta(days=60)},
         )
 
     dagster_home = tmp_path / "dagster"
@@ -107,7 +100,8 @@ def test_a_failed_dbt_test_on_spark_publishes_nothing(
     reason = refresh.stderr.strip().splitlines()[-1]
     assert reason.startswith(FAILURE_PREFIX)
     assert f"1 node(s) failed: test.pulse.{FAILED_TEST}" in reason
-    assert f"failed checks: {FAILED_TEST}" in reason
+    failed_checks = reason.split("failed checks: ", 1)[1].split(";", 1)[0].split(", ")
+    assert FAILED_TEST in failed_checks
     assert reason.endswith("published user_segment left unchanged")
     run_id = reason.removeprefix(FAILURE_PREFIX).split(")", 1)[0]
     spark_dir = new_spark_dir(run_id)

@@ -71,7 +71,7 @@ def _refresh(env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 # A run publishes by committing the re-evaluated segments together with its run record.
-RUN_LOG = "intermediate.user_segment_runs"
+RUN_LOG = "analytics.user_segment_runs"
 
 
 def _hold_publication(engine: Engine) -> Any:
