@@ -13,6 +13,7 @@
         post_hook=[
             "{{ pulse_create_segment_runs() }}",
             "{{ pulse_record_segment_run() }}",
+            "{{ pulse_analyze_new_table('evaluated_at') }}",
         ],
     )
 }}
@@ -21,8 +22,9 @@
     run's as_of, written in one table (docs/decisions/segment-rules.md says why);
     user_segment publishes the segment columns. The indexes: lookups by user, the
     changed rows, the rows of the latest run, and the admin API's pages through a
-    segment's members (by user_id). The post-hook records the run (as_of, computed_at)
-    in the same transaction, so user_segment publishes rows and labels together.
+    segment's members (by user_id). The post-hooks record the run (as_of, computed_at)
+    in the same transaction, so user_segment publishes rows and labels together, and
+    give a freshly built table its planner statistics (macros/pulse_analyze_new_table.sql).
 
     See docs/decisions/incremental-user-activity.md for why an incremental run equals
     a full refresh at the same as_of. -#}

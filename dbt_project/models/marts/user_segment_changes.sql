@@ -1,19 +1,24 @@
 {{
     config(
         materialized='incremental',
-        unique_key='change_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='append',
         on_schema_change='fail',
         indexes=[
             {'columns': ['change_id'], 'unique': true},
             {'columns': ['changed_at', 'change_id']},
             {'columns': ['user_id']},
         ],
+        post_hook=["{{ pulse_analyze_new_table('changed_at') }}"],
     )
 }}
 
 {#- One row per segment transition, read from the membership history: a version
-    whose segment differs from the version it closed (or a user's first version). -#}
+    whose segment differs from the version it closed (or a user's first version).
+
+    Append-only: a run reads only versions opened after the newest change on record,
+    so it never writes a change_id twice (a delete of the incoming ids found nothing
+    and scanned the whole feed); the unique index on change_id fails the run loudly
+    if it ever did. -#}
 
 with
 
