@@ -2,7 +2,7 @@
 
     # the data set of docs/benchmarks.md, then the benchmark on it:
     python scripts/generate_demo_data.py --users 1000000 --events-per-user 20 \
-        --snapshots-per-user 5
+        --snapshots-per-user 6.3
     DATABASE_URL=... python bench/dbt/run_benchmark.py
 
 Steps, all against the database of DATABASE_URL (its app tables must hold data):
