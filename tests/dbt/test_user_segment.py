@@ -302,6 +302,12 @@ def _rewritten_activity(engine: Engine) -> set[int]:
         )
 
 
+def _activity_table_oid(engine: Engine) -> int:
+    """The identity of the user_activity table: a rebuild creates a new one."""
+    with engine.connect() as connection:
+        return int(connection.scalar(text("select to_regclass('analytics.user_activity')::oid")))
+
+
 def test_incremental_runs_re_evaluate_only_what_may_have_changed_and_equal_a_full_build(
     engine: Engine, run_dbt: RunDbt
 ) -> None:
@@ -320,6 +326,7 @@ def test_incremental_runs_re_evaluate_only_what_may_have_changed_and_equal_a_ful
     segments, reevaluated = _incremental_run(engine, run_dbt, start)
     assert reevaluated == {1, 2, 3, 4, 5}
     assert segments == _full_evaluation(engine, run_dbt, start)
+    incremental_table = _activity_table_oid(engine)
 
     # time alone: user 1 becomes dormant_short, user 2 stops being new (their rows
     # reached valid_until); nobody else moves. Users 2 and 3 hold the newest events:
@@ -340,11 +347,15 @@ def test_incremental_runs_re_evaluate_only_what_may_have_changed_and_equal_a_ful
     assert _rewritten_activity(engine) == reevaluated == {2, 3, 4, 5}
     assert (segments[4][:2], segments[5][:2]) == (("VIP", "vip"), ("DORMANT_LONG", "override"))
     assert segments == _full_evaluation(engine, run_dbt, next_run)
+    # (each _full_evaluation builds apart, under a dry-run prefix)
+    assert _activity_table_oid(engine) == incremental_table  # rows rewritten in place
 
-    # an analyst moves a threshold: every user is re-evaluated
+    # an analyst moves a threshold: every user is re-evaluated, by a rebuild of the
+    # table rather than a delete and re-insert of every row
     analyst = {"pulse__dormant_short_days": 1}
     segments, reevaluated = _incremental_run(engine, run_dbt, next_run, **analyst)
     assert reevaluated == {1, 2, 3, 4, 5}
+    assert _activity_table_oid(engine) != incremental_table
     assert segments[3][:2] == ("DORMANT_SHORT", "dormant_short")
     assert segments == _full_evaluation(engine, run_dbt, next_run, **analyst)
 

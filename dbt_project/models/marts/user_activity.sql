@@ -4,6 +4,7 @@
         unique_key='user_id',
         incremental_strategy='delete+insert',
         on_schema_change='fail',
+        meta={'pulse_rebuild_when_rules_change': true},
         indexes=[
             {'columns': ['user_id'], 'unique': true},
             {'columns': ['updated_at']},
@@ -25,6 +26,8 @@
     segment's members (by user_id). The post-hooks record the run (as_of, computed_at)
     in the same transaction, so user_segment publishes rows and labels together, and
     give a freshly built table its planner statistics (macros/pulse_analyze_new_table.sql).
+    meta.pulse_rebuild_when_rules_change: after an edit of the rules, the next run
+    rebuilds the table instead of rewriting every row (macros/should_full_refresh.sql).
 
     See docs/decisions/incremental-user-activity.md for why an incremental run equals
     a full refresh at the same as_of. -#}
