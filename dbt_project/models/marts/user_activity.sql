@@ -38,7 +38,10 @@
 {%- set window_days = var('pulse__vip_window_days') -%}
 {%- set deposit_window_starts_at = dbt.dateadd('day', -1 * window_days, as_of) -%}
 {#- data received after this moment has not been seen by an earlier run -#}
-{%- set received_after = pulse_received_after(this if is_incremental() else none) -%}
+{#- asked once: with a rules check behind it (macros/should_full_refresh.sql), each
+    call queries the table -#}
+{%- set incremental = is_incremental() -%}
+{%- set received_after = pulse_received_after(this if incremental else none) -%}
 {%- set play_event_types = "'roulette_play', 'dice_play', 'lottery_play', 'play_duration'" -%}
 {#- the segment thresholds (dbt_project.yml) and the version of these rules -#}
 {%- set vip_min_deposit_30d = var('pulse__vip_min_deposit_30d') -%}
@@ -73,7 +76,7 @@ segment_overrides as (
 
 ),
 
-{% if is_incremental() %}
+{% if incremental %}
 
 changed_users as (
 
@@ -152,7 +155,7 @@ users_to_refresh as (
 scoped_users as (
 
     select * from users
-    {% if is_incremental() %}
+    {% if incremental %}
     where {{ pulse_in_user_ids(
         'users.user_id',
         'select users_to_refresh.user_id from users_to_refresh',
@@ -164,7 +167,7 @@ scoped_users as (
 scoped_activity_events as (
 
     select * from activity_events
-    {% if is_incremental() %}
+    {% if incremental %}
     where {{ pulse_in_user_ids(
         'activity_events.user_id',
         'select users_to_refresh.user_id from users_to_refresh',
@@ -176,7 +179,7 @@ scoped_activity_events as (
 scoped_deposit_increments as (
 
     select * from deposit_increments
-    {% if is_incremental() %}
+    {% if incremental %}
     where {{ pulse_in_user_ids(
         'deposit_increments.user_id',
         'select users_to_refresh.user_id from users_to_refresh',
