@@ -83,6 +83,9 @@ def test_incremental_run_touches_only_changed_users_and_equals_full_refresh(
     add_event(engine, 1, "dice_play", first_as_of + days(0.5), received_now=True)
     add_snapshot(engine, 4, 700, first_as_of + days(0.2), received_now=True)
     add_user(engine, 5, first_as_of + days(0.1))  # a user the first run never saw
+    # loaded in bulk with an updated_at older than the first run: found because the
+    # table then has fewer rows than app.users
+    add_user(engine, 6, first_as_of - days(40))
 
     run_dbt("build", as_of=second_as_of)
     incremental = rows_by_user(engine, "analytics.user_activity")
@@ -90,7 +93,8 @@ def test_incremental_run_touches_only_changed_users_and_equals_full_refresh(
 
     rewritten = {user for user, old in versions_before.items() if versions_after[user] != old}
     assert rewritten == {1, 2, 4}
-    assert set(incremental) == {1, 2, 3, 4, 5}
+    assert set(incremental) == {1, 2, 3, 4, 5, 6}
+    assert incremental[6]["last_active_at"] == first_as_of - days(40)
     assert incremental[3] == before[3]
     assert incremental[1]["dice_plays"] == 2
     assert incremental[2]["deposit_30d"] == 0

@@ -80,14 +80,28 @@ segment_overrides as (
 
 changed_users as (
 
-    -- users the model has not seen, and users whose row in app.users changed
+    -- users added or changed in app.users: every write of the service stamps
+    -- updated_at with now(), and the users' updated_at index finds them
+    select recent_users.user_id
+    from {{ ref('stg_app__users') }} as recent_users
+    where recent_users.updated_at > {{ received_after }}
+
+),
+
+unseen_users as (
+
+    -- users the table has no row for although their updated_at is older (a bulk load
+    -- that wrote updated_at itself). Looked for only when the two tables' sizes
+    -- differ: two counts cost a third of an anti-join of every user on every row.
+    -- (Users are never deleted, so equal sizes mean the same users.)
     select all_users.user_id
     from {{ ref('stg_app__users') }} as all_users
     left join {{ this }} as previous_activity
         on all_users.user_id = previous_activity.user_id
     where
         previous_activity.user_id is null
-        or all_users.updated_at > {{ received_after }}
+        and (select count(*) from {{ ref('stg_app__users') }})
+        <> (select count(*) from {{ this }})
 
 ),
 
@@ -139,6 +153,8 @@ overridden_users as (
 users_to_refresh as (
 
     select user_id from changed_users
+    union
+    select user_id from unseen_users
     union
     select user_id from received_activity_events
     union
