@@ -8,12 +8,10 @@
     The new versions are inserted as dbt does. Any other snapshot configuration gets
     dbt's SQL unchanged. -#}
 {% macro postgres__snapshot_merge_sql(target, source, insert_cols) -%}
-    {%- set unique_key = config.get('unique_key') -%}
-    {%- set ignores_hard_deletes = config.get('hard_deletes', 'ignore') in (none, 'ignore') -%}
-    {%- if unique_key is not string or not ignores_hard_deletes
-        or config.get('dbt_valid_to_current') -%}
+    {%- if not pulse_snapshot_closes_by_key() -%}
         {{ return(dbt.postgres__snapshot_merge_sql(target, source, insert_cols)) }}
     {%- endif -%}
+    {%- set unique_key = config.get('unique_key') -%}
     {%- set columns = config.get('snapshot_table_column_names') or get_snapshot_table_column_names() -%}
     {%- set changed_keys -%}
         select changed.{{ unique_key }}

@@ -8,8 +8,7 @@
     as a scan of every open version probing user_activity once per version, 0.55 s).
     Any other snapshot configuration gets dbt's SQL unchanged. -#}
 {% macro postgres__snapshot_staging_table(strategy, source_sql, target_relation) -%}
-    {%- set ignores_hard_deletes = strategy.get('hard_deletes', 'ignore') in (none, 'ignore') -%}
-    {%- if not ignores_hard_deletes or strategy.unique_key is not string -%}
+    {%- if not pulse_snapshot_closes_by_key() -%}
         {{ return(dbt.default__snapshot_staging_table(strategy, source_sql, target_relation)) }}
     {%- endif -%}
     {%- set versions_of_query_keys -%}
