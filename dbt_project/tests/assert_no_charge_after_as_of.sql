@@ -1,5 +1,7 @@
 -- A charge after the run's as_of cannot have been seen at as_of (checked on the rows
--- the latest run evaluated: older rows were checked by the run that wrote them).
+-- the latest run evaluated: older rows were checked by the run that wrote them). The
+-- as_of comes from the run record user_activity's post-hook writes beside it, so the
+-- test runs as soon as user_activity is built, beside its other tests.
 with
 
 user_activity as (
@@ -8,20 +10,22 @@ user_activity as (
 
 ),
 
-user_segment as (
+latest_run as (
 
-    select * from {{ ref('user_segment') }}
+    select
+        segment_runs.as_of,
+        segment_runs.computed_at
+    from {{ pulse_segment_runs_of(ref('user_activity')) }} as segment_runs
+    order by segment_runs.computed_at desc
+    limit 1
 
 )
 
 select
     user_activity.user_id,
     user_activity.last_charge_at,
-    user_segment.as_of
-
+    latest_run.as_of
 from user_activity
-inner join user_segment
-    on user_activity.user_id = user_segment.user_id
-where
-    user_segment.evaluated_at = user_segment.computed_at
-    and user_activity.last_charge_at > user_segment.as_of
+inner join latest_run
+    on user_activity.evaluated_at = latest_run.computed_at
+where user_activity.last_charge_at > latest_run.as_of
