@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import IntegrityError
 
 from tests.dbt.conftest import RunDbt
 from tests.dbt.data import add_user
@@ -43,7 +45,33 @@ def test_marts_and_history_carry_their_lookup_indexes(engine: Engine, run_dbt: R
         assert (False, "segment,user_id") in activity
         history = _indexed_columns(engine, "snapshots", "user_segment_history")
         assert {(False, "user_id,dbt_valid_from"), (False, "dbt_valid_from")} <= history
+        # the open versions, one per player (a partial unique index)
+        assert (True, "user_id") in history
         changes = _indexed_columns(engine, "analytics", "user_segment_changes")
         # the readers' page order, unique: a change written twice fails the run
         assert (True, "changed_at,change_id") in changes
         assert (False, "user_id") in changes
+
+
+
+def test_history_refuses_a_second_open_version(engine: Engine, run_dbt: RunDbt) -> None:
+    add_user(engine, 1, datetime.now(UTC) - timedelta(days=3))
+    run_dbt("build")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "create temporary table version_copy as "
+                "select * from snapshots.user_segment_history where dbt_valid_to is null"
+            )
+        )
+        with pytest.raises(IntegrityError, match="user_segment_history_open_version_idx"):
+            with connection.begin_nested():
+                connection.execute(
+                    text("insert into snapshots.user_segment_history select * from version_copy")
+                )
+        # closed, the same version is history, not a second open one
+        connection.execute(text("update version_copy set dbt_valid_to = dbt_valid_from"))
+        connection.execute(
+            text("insert into snapshots.user_segment_history select * from version_copy")
+        )
+        assert connection.scalar(text("select count(*) from snapshots.user_segment_history")) == 2

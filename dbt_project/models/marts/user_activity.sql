@@ -2,7 +2,7 @@
     config(
         materialized=pulse_incremental_materialization(),
         unique_key='user_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy='upsert',
         on_schema_change='fail',
         meta={'pulse_rebuild_when_rules_change': true},
         indexes=[
