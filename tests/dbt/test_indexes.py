@@ -53,7 +53,6 @@ def test_marts_and_history_carry_their_lookup_indexes(engine: Engine, run_dbt: R
         assert (False, "user_id") in changes
 
 
-
 def test_history_refuses_a_second_open_version(engine: Engine, run_dbt: RunDbt) -> None:
     add_user(engine, 1, datetime.now(UTC) - timedelta(days=3))
     run_dbt("build")
@@ -64,11 +63,13 @@ def test_history_refuses_a_second_open_version(engine: Engine, run_dbt: RunDbt) 
                 "select * from snapshots.user_segment_history where dbt_valid_to is null"
             )
         )
-        with pytest.raises(IntegrityError, match="user_segment_history_open_version_idx"):
-            with connection.begin_nested():
-                connection.execute(
-                    text("insert into snapshots.user_segment_history select * from version_copy")
-                )
+        with (
+            pytest.raises(IntegrityError, match="user_segment_history_open_version_idx"),
+            connection.begin_nested(),
+        ):
+            connection.execute(
+                text("insert into snapshots.user_segment_history select * from version_copy")
+            )
         # closed, the same version is history, not a second open one
         connection.execute(text("update version_copy set dbt_valid_to = dbt_valid_from"))
         connection.execute(
