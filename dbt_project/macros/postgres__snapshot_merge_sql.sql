@@ -4,8 +4,9 @@
     and building it took about 1 s of the history's first run at 1M players. Pulse's
     snapshot ignores hard deletes, so a key has at most one open version and that is
     the one to close: found through the history's index of open versions (user_id,
-    where dbt_valid_to is null: snapshots/_snapshots.yml) from the changed keys (`= any(array(...))`, as in postgres__snapshot_staging_table).
-    The new versions are inserted as dbt does. Any other snapshot configuration gets
+    where dbt_valid_to is null: snapshots/_snapshots.yml) from the changed keys
+    (`= any(array(...))`, as in postgres__snapshot_staging_table). The new versions
+    are inserted as dbt does. Any other snapshot configuration gets
     dbt's SQL unchanged. -#}
 {% macro postgres__snapshot_merge_sql(target, source, insert_cols) -%}
     {%- if not pulse_snapshot_closes_by_key() -%}

@@ -351,7 +351,7 @@ def test_incremental_runs_re_evaluate_only_what_may_have_changed_and_equal_a_ful
     assert _activity_table_oid(engine) == incremental_table  # rows rewritten in place
 
     # an analyst moves a threshold: every user is re-evaluated, by a rebuild of the
-    # table rather than a delete and re-insert of every row
+    # table rather than a rewrite of every row in place
     analyst = {"pulse__dormant_short_days": 1}
     segments, reevaluated = _incremental_run(engine, run_dbt, next_run, **analyst)
     assert reevaluated == {1, 2, 3, 4, 5}
