@@ -7,6 +7,11 @@ For each row, in one transaction with the others:
   (`updated`); an older row is `stale`: its snapshot stays for history (charges are
   derived from snapshots), the current row is untouched.
 Within one request, only the newest new snapshot of a user can become current.
+
+Other services write `external_ranking_data` directly; the table's triggers (Alembic
+revision 0004) keep their snapshots. For the rows written here they change nothing:
+a row the API accepts is never clamped or stamped, and the snapshot the trigger would
+append at commit is already stored, so it adds none.
 """
 
 from __future__ import annotations

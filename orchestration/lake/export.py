@@ -12,11 +12,13 @@ The intervals never overlap (no row exported twice) and leave no gap (none skipp
   view keeps each user's newest). Late rows (an event that happened days ago but
   arrived now) have a new `received_at`, so they are in the next export.
 - `cutoff` is the database's clock minus a safety lag (`PULSE_LAKE_EXPORT_LAG_SECONDS`,
-  default 300). `received_at` is set when a writing transaction starts, but the row
-  becomes visible only at its commit; a transaction still open at export time may
-  hold rows older than "now". The lag leaves such rows for the next export, as long
-  as no writing transaction stays open longer than the lag (the ingest service's
-  transactions last milliseconds).
+  default 300). A row becomes visible only at its commit, so a transaction still open
+  at export time may hold rows older than "now"; the lag leaves such rows for the next
+  export. Snapshots that other services' writes of `external_ranking_data` leave are
+  inserted at commit with `received_at` = the commit's clock (a deferred trigger), so
+  however long such a transaction stays open, its snapshot is never older than the
+  lag when it appears. The service's own rows take `received_at`/`updated_at` at their
+  transaction's start; its transactions last milliseconds.
 - `segment_overrides` is small and its rows are edited and deleted by admins: a
   watermark cannot see a deletion, so it is copied whole on every export (replacing
   the previous copy; its watermark row only serializes the copies).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 
 import httpx
@@ -10,6 +9,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from tests.ingest.helpers import ago, fresh_user_id, iso
+from tests.support.deposits import current_deposit, snapshots
 
 pytestmark = pytest.mark.anyio
 
@@ -21,30 +21,6 @@ def user_row(engine: Engine, user_id: int) -> dict[str, object] | None:
             {"id": user_id},
         ).first()
     return dict(row._mapping) if row else None
-
-
-def snapshots(engine: Engine, user_id: int) -> list[tuple[Decimal, datetime]]:
-    with engine.connect() as connection:
-        rows = connection.execute(
-            text(
-                "select deposit_amount, updated_at from app.ranking_snapshots "
-                "where user_id = :id order by updated_at"
-            ),
-            {"id": user_id},
-        )
-        return [(row.deposit_amount, row.updated_at) for row in rows]
-
-
-def current(engine: Engine, user_id: int) -> tuple[Decimal, datetime] | None:
-    with engine.connect() as connection:
-        row = connection.execute(
-            text(
-                "select deposit_amount, updated_at from app.external_ranking_data "
-                "where user_id = :id"
-            ),
-            {"id": user_id},
-        ).first()
-    return (row.deposit_amount, row.updated_at) if row else None
 
 
 async def test_put_user_creates_then_updates(
@@ -165,7 +141,7 @@ async def test_ranking_updated_unchanged_stale(
     assert older.json()["status"] == "stale"
 
     assert snapshots(engine, user_id) == [(Decimal("1200.50"), t0), (Decimal("5000.00"), t1)]
-    assert current(engine, user_id) == (Decimal("5000.00"), t1)
+    assert current_deposit(engine, user_id) == (Decimal("5000.00"), t1)
 
 
 async def test_ranking_default_time_is_now_and_unknown_user_is_created(
@@ -214,8 +190,8 @@ async def test_ranking_bulk_applies_the_same_rules_per_row(
     assert (receipt["updated"], receipt["unchanged"], receipt["stale"]) == (1, 1, 2)
     assert len(snapshots(engine, a)) == 2
     assert len(snapshots(engine, b)) == 2
-    assert current(engine, a) == (Decimal("100.00"), t_mid)
-    assert current(engine, b) == (Decimal("30.00"), t_new)
+    assert current_deposit(engine, a) == (Decimal("100.00"), t_mid)
+    assert current_deposit(engine, b) == (Decimal("30.00"), t_new)
 
 
 @pytest.mark.parametrize(
