@@ -24,7 +24,8 @@ demo: migrate
 run: $(STAMP)
 	$(BIN)/python scripts/run_pulse.py
 
-# Parse dbt_project/ into the manifest the Dagster code location loads (after each change).
+# Parse dbt_project/ into the manifest the Dagster code location loads. Loading the code
+# location does this itself when the manifest is missing or older than the project.
 manifest: $(STAMP)
 	$(BIN)/python -c "from orchestration.project import prepare_manifest; prepare_manifest()"
 

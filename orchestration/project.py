@@ -2,13 +2,19 @@
 
 dbt's profile reads its connection from the environment that Pulse's settings
 derive from DATABASE_URL (embedded server included), so every dbt call made here
-runs inside `applied_dbt_environment()`. The manifest must exist before the definitions
-load: `dagster dev` parses the project on load (`prepare_if_dev`), tests and CI
-call `prepare_manifest()` first.
+runs inside `applied_dbt_environment()`.
+
+The definitions are built from dbt's manifest, so importing this module makes sure
+it exists and matches the project: `dagster dev` parses the project on every load
+(`prepare_if_dev`); any other command that loads the code location
+(`dagster-webserver -w workspace.yaml`, `dagster-daemon run`, `dagster definitions
+validate`, a run's worker process) parses it when it is missing or older than a
+file of the project, so a fresh checkout or a deploy needs no separate step.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -19,7 +25,10 @@ from dagster_dbt import DbtProject
 
 from ingest.dbt_env import DBT_PROJECT_DIR, dbt_environment
 
+logger = logging.getLogger("pulse.orchestration")
+
 pulse_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
+DBT_LOGS_DIR = DBT_PROJECT_DIR / "logs"
 
 # dbt lives next to the interpreter running Dagster (the project's venv), so it is
 # found even when the venv's bin directory is not on PATH (cron, services).
@@ -58,19 +67,49 @@ def manifest_is_stale() -> bool:
     if not manifest.exists():
         return True
     built = manifest.stat().st_mtime
-    generated = {DBT_PROJECT_DIR / "target", DBT_PROJECT_DIR / "logs"}
-    return any(
-        path.is_file() and path.stat().st_mtime > built
-        for path in DBT_PROJECT_DIR.rglob("*")
-        if not any(folder in path.parents for folder in generated)
-    )
+    generated = {pulse_dbt_project.project_dir / pulse_dbt_project.target_path, DBT_LOGS_DIR}
+    for folder, subfolders, files in os.walk(DBT_PROJECT_DIR):
+        # dbt's own output is not part of the project (and grows with every run).
+        subfolders[:] = [name for name in subfolders if Path(folder, name) not in generated]
+        if any(Path(folder, name).stat().st_mtime > built for name in files):
+            return True
+    return False
+
+
+class ManifestUnavailableError(RuntimeError):
+    """No dbt manifest exists and the project could not be parsed into one."""
 
 
 def prepare_manifest_if_stale() -> None:
-    """What scripts call before loading the definitions: parse only when the project changed."""
-    if manifest_is_stale():
+    """Parse the project when the manifest is missing or older than the project's files.
+
+    When parsing fails and a manifest from an earlier parse exists, that one is kept and
+    a warning logged: the code location keeps loading (schedules, sensors and their
+    alerts go on), and the next `dbt build` reports the project's error in its run.
+    Without any manifest there is nothing to load, and the error says so.
+    """
+    if not manifest_is_stale():
+        return
+    manifest = pulse_dbt_project.manifest_path
+    existed = manifest.exists()
+    try:
         prepare_manifest()
+    except Exception as error:
+        if not existed:
+            raise ManifestUnavailableError(
+                f"no dbt manifest at {manifest} and dbt could not parse {DBT_PROJECT_DIR}: "
+                "fix the project, then run `make manifest` (or reload the code location). "
+                f"dbt said: {error}"
+            ) from error
+        logger.warning(
+            "dbt could not parse %s (%s); loading the previous manifest %s",
+            DBT_PROJECT_DIR,
+            error,
+            manifest,
+        )
 
 
 if pulse_dbt_project.preparer.using_dagster_dev():
     prepare_manifest()
+else:
+    prepare_manifest_if_stale()

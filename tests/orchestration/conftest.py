@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from dagster import DagsterInstance
 from sqlalchemy import Engine, text
 
 from ingest.config import PROJECT_ROOT
+from tests.support.webhook import WebhookReceiver
 
 NOW = datetime.now(UTC)
 # A player whose story the as-of test replays: signed up 60 days ago, played once 20 days
@@ -65,39 +63,6 @@ def dagster_instance() -> Iterator[DagsterInstance]:
     instance = DagsterInstance.ephemeral()
     yield instance
     instance.dispose()
-
-
-class WebhookReceiver:
-    """A real HTTP server on 127.0.0.1 that records JSON bodies and answers scripted statuses."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict[str, object]] = []
-        self.statuses: list[int] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-                length = int(self.headers.get("Content-Length", "0"))
-                receiver.bodies.append(json.loads(self.rfile.read(length)))
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}/hooks/pulse"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

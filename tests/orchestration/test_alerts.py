@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from orchestration.alerts import send_alert
-from tests.orchestration.conftest import WebhookReceiver
+from tests.support.webhook import WebhookReceiver
 
 
 def test_alert_is_logged_and_posted_as_slack_json(

@@ -36,7 +36,8 @@ from orchestration.config import OrchestrationSettings
 from orchestration.definitions import defs
 from orchestration.resources import PulseDatabase
 from orchestration.sensors import build_alert_sensors
-from tests.orchestration.conftest import REPLAY_USER_ID, WebhookReceiver
+from tests.orchestration.conftest import REPLAY_USER_ID
+from tests.support.webhook import WebhookReceiver
 
 SNAPSHOT_KEY = AssetKey(["snapshots", "user_segment_history"])
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
