@@ -3,7 +3,7 @@ only what needs attention.
 
 The daemon logs a few INFO lines every 30 seconds, which would bury the API's output
 in a shared terminal. Every line goes to the log file; the terminal gets the lines
-logged at WARNING or above (but Python's warnings about libraries), tracebacks and
+logged at WARNING or above (except Python's warnings about libraries), tracebacks and
 error lines (a crash at start), each with the lines that continue it (a traceback's
 frames, a multi-line message).
 """
