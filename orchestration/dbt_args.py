@@ -13,6 +13,13 @@ DRY_RUN_SCHEMA_PREFIX = "dryrun_"
 # whole project whenever they change, and as_of changes on every scheduled run.
 AS_OF_VARIABLE = "PULSE_AS_OF"
 
+# dagster-dbt runs a subset of the models (a replay, assets picked in the UI) as
+# `--select <models>` and leaves the tests to dbt's indirect selection, whose default
+# (eager) also runs a test that reads a model the run does not build (the relationship
+# from user_segment_changes to the users). Cautious: only tests whose every parent is
+# selected. A run of every model selects every test either way.
+INDIRECT_SELECTION_ENVIRONMENT = {"DBT_INDIRECT_SELECTION": "cautious"}
+
 
 def normalize_as_of(value: str) -> str:
     """An ISO-8601 time as dbt reads as_of ('YYYY-MM-DD HH:MM:SS+00:00', UTC).

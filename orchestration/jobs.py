@@ -7,6 +7,8 @@
 - `segment_full_refresh`: the same with `--full-refresh` (incremental models rebuilt
   from scratch); what the daily schedule runs.
 - `freshness_checks`: observe the raw tables and run the freshness checks.
+A refresh run with an `as_of` (a replay of a past moment) materializes its job's assets
+except the membership history and what is derived from it (`replay_selection`).
 Refresh runs carry the tag `pulse/refresh`, which the instance's run queue limits
 to one at a time. With PULSE_WAREHOUSE=spark the refresh jobs select the Spark path's
 assets instead of the dbt models on PostgreSQL (`orchestration/assets/spark.py`).
@@ -16,7 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dagster import AssetChecksDefinition, AssetsDefinition, AssetSelection, define_asset_job
+from dagster import (
+    AssetChecksDefinition,
+    AssetKey,
+    AssetsDefinition,
+    AssetSelection,
+    JobDefinition,
+    define_asset_job,
+)
 from dagster._core.definitions.unresolved_asset_job_definition import (
     UnresolvedAssetJobDefinition,
 )
@@ -30,6 +39,19 @@ DBT_OP = "pulse_dbt_models"
 SPARK_DBT_OPS = ("pulse_spark_models", "pulse_history_models")
 
 raw_tables = AssetSelection.assets(*[asset.key for asset in raw_table_assets])
+
+HISTORY_KEY = AssetKey(["snapshots", "user_segment_history"])
+# The membership snapshot and everything built from it (the change feed) record the
+# present: a replay of a past moment must not enter them, and leaves them as they are.
+history_and_derived = AssetSelection.assets(HISTORY_KEY).downstream()
+
+
+def replay_selection(job: JobDefinition) -> list[AssetKey]:
+    """The assets a refresh job materializes when it replays a past moment (`as_of`):
+    all of its own but the membership history and what is derived from it."""
+    layer = job.asset_layer
+    left_out = history_and_derived.resolve(layer.asset_graph)
+    return sorted(layer.selected_asset_keys - left_out)
 
 
 def refresh_run_config(

@@ -4,6 +4,8 @@
 
 With DATABASE_URL unset everything runs on the embedded PostgreSQL under ./.pulse/,
 and Dagster keeps its instance (SQLite) under ./.pulse/dagster (or DAGSTER_HOME).
+The API logs to the terminal; Dagster's webserver and daemon log to
+<PULSE_HOME>/logs/dagster.log, and only their warnings and errors show in the terminal.
 PULSE_HOST / PULSE_PORT choose where the API listens (default 127.0.0.1:8000),
 PULSE_DAGSTER_PORT where the Dagster UI does (default 3000). The segments are
 materialized once at start (a full refresh, visible in the UI); after that the
@@ -25,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
+from orchestration.process_output import forward_output  # noqa: E402
+
 DAGSTER_START_SECONDS = 120
 
 
@@ -42,11 +46,25 @@ def default_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def start(command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    # Own process group each, so stopping a child also stops everything it started.
-    return subprocess.Popen(
-        command, cwd=ROOT, env=env, preexec_fn=default_signals, start_new_session=True
+def start(
+    command: list[str], env: dict[str, str], log_path: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a child in its own process group (stopping it also stops everything it
+    started); with `log_path`, its output goes there and only what needs attention
+    to the terminal."""
+    output = subprocess.PIPE if log_path else None
+    child = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        preexec_fn=default_signals,
+        start_new_session=True,
+        stdout=output,
+        stderr=subprocess.STDOUT if log_path else None,
     )
+    if log_path and child.stdout:
+        forward_output(child.stdout, log_path, sys.stderr, prefix="dagster | ")
+    return child
 
 
 def stop(children: list[subprocess.Popen[bytes]]) -> None:
@@ -89,12 +107,19 @@ def main() -> None:
         [sys.executable, "scripts/generate_demo_data.py", "--users", "2000", "--if-empty"],
     )
 
+    from ingest.config import get_settings
     from orchestration.instance import prepare_dagster_home
     from orchestration.project import prepare_manifest_if_stale
 
     print("==> preparing Dagster (instance and dbt manifest)", flush=True)
     home = prepare_dagster_home()
     prepare_manifest_if_stale()
+    dagster_log = get_settings().pulse_home.resolve() / "logs" / "dagster.log"
+    print(
+        f"==> Dagster's log (webserver, daemon): {dagster_log}; "
+        "its warnings and errors also show here",
+        flush=True,
+    )
     env = {**os.environ, "PATH": os.pathsep.join([str(BIN), os.environ.get("PATH", "")])}
 
     children: list[subprocess.Popen[bytes]] = []
@@ -105,6 +130,7 @@ def main() -> None:
         dagster = start(
             [str(BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", host, "-p", dagster_port],
             env,
+            dagster_log,
         )
         children.append(dagster)
         print("==> materializing everything once (full refresh through Dagster)", flush=True)
@@ -116,9 +142,9 @@ def main() -> None:
         print("==> waiting for the Dagster UI", flush=True)
         ui_url = f"http://{host}:{dagster_port}"
         if not wait_until_answering(f"{ui_url}/server_info", DAGSTER_START_SECONDS, dagster):
-            raise SystemExit("pulse: the Dagster UI did not start (see its output above)")
+            raise SystemExit(f"pulse: the Dagster UI did not start (see {dagster_log})")
         print(f"==> Pulse API   http://{host}:{port}  (docs: http://{host}:{port}/docs)")
-        print(f"==> Dagster UI  {ui_url}  (instance: {home})")
+        print(f"==> Dagster UI  {ui_url}  (instance: {home}; log: {dagster_log})")
         print(
             f"==> Admin console http://{host}:{port}/admin  (sign in with a token from "
             "`.venv/bin/python -m ingest.tokens --user-id 1 --admin`)"
@@ -126,7 +152,10 @@ def main() -> None:
         print("==> Ctrl-C stops everything", flush=True)
         while all(child.poll() is None for child in children):
             time.sleep(1)
-        raise SystemExit("pulse: a service stopped unexpectedly; stopping the others")
+        raise SystemExit(
+            f"pulse: a service stopped unexpectedly (Dagster's log: {dagster_log}); "
+            "stopping the others"
+        )
     except KeyboardInterrupt:
         print("\n==> stopping", flush=True)
     finally:

@@ -145,27 +145,25 @@ class ProgressPrinter(threading.Thread):
 
 
 def execute(
-    job_name: str, run_config: dict[str, Any], tags: dict[str, str], *, skip_snapshot: bool = False
+    job_name: str, run_config: dict[str, Any], tags: dict[str, str], *, replay: bool = False
 ) -> Any:
     """Run a job of the code location in this process, recorded in the Pulse instance.
 
-    `skip_snapshot` leaves the membership history alone: a replay of a past moment must
-    not enter the history (and the change feed) as if it were the present.
+    `replay` leaves the membership history and the change feed alone: a replay of a past
+    moment must not enter them as if it were the present (`replay_selection`).
     """
-    from dagster import AssetKey, DagsterInstance
+    from dagster import DagsterInstance
 
     from orchestration.definitions import defs
+    from orchestration.jobs import replay_selection
 
-    snapshot_key = AssetKey(["snapshots", "user_segment_history"])
     instance = DagsterInstance.get()
     run_id = str(uuid.uuid4())
     progress = ProgressPrinter(instance, run_id)
     progress.start()
     # dbt's own log lines are progress too, but stdout is reserved for the result (--json).
     job = defs.resolve_job_def(job_name)
-    selection = None
-    if skip_snapshot:
-        selection = [key for key in job.asset_layer.selected_asset_keys if key != snapshot_key]
+    selection = replay_selection(job) if replay else None
     with contextlib.redirect_stdout(sys.stderr):
         try:
             result = job.execute_in_process(
@@ -281,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         job_name,
         refresh_run_config(full_refresh=arguments.full_refresh, as_of=arguments.as_of),
         tags,
-        skip_snapshot=arguments.as_of is not None,
+        replay=arguments.as_of is not None,
     )
     if not result.success:
         print(failure_reason(result), file=sys.stderr)

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from ingest.database_url import libpq_params
 from ingest.tokens import make_token
 from tests.support.databases import create_database, drop_database, server_url
 from tests.support.live_server import free_port
@@ -159,12 +159,13 @@ def pgbench_script() -> str:
 
 
 def pgbench_command(database_url: str, script: str, clients: int, seconds: float) -> list[str]:
-    """pgbench running `script` with `clients` clients for `seconds` on the database."""
-    url = make_url(database_url)
+    """pgbench running `script` with `clients` clients for `seconds` on the database
+    (a TCP or a unix-socket URL, such as the embedded PostgreSQL's)."""
+    params = libpq_params(database_url)
     return [
         "pgbench", "-n", "-f", script, "-c", str(clients), "-j", str(clients),
-        "-T", str(int(seconds)), "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432),
-        "-U", url.username or "postgres", url.database or "postgres",
+        "-T", str(int(seconds)), "-h", params["host"], "-p", params["port"],
+        "-U", params["user"], params["dbname"],
     ]  # fmt: skip
 
 

@@ -17,7 +17,11 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.dbt_args import dbt_as_of_environment, dbt_build_args
+from orchestration.dbt_args import (
+    INDIRECT_SELECTION_ENVIRONMENT,
+    dbt_as_of_environment,
+    dbt_build_args,
+)
 from orchestration.dbt_failures import failure_summary
 from orchestration.project import applied_dbt_environment, pulse_dbt_project
 from orchestration.resources import PulseDatabase
@@ -77,8 +81,9 @@ def locked_dbt_build(
     Every dbt step of a refresh (PostgreSQL, Spark, history) goes through here, so the
     overlap guard and the failure summary are the same on both engines.
     """
+    environment = {**INDIRECT_SELECTION_ENVIRONMENT, **(extra_environment or {})}
     with database.exclusive(REFRESH_LOCK):
-        with applied_dbt_environment(extra_environment):
+        with applied_dbt_environment(environment):
             invocation = dbt.cli(args, context=context, raise_on_error=False)
         yield from invocation.stream()
     if not invocation.is_successful():

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import psycopg
 import pytest
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ingest.dbt_env import DBT_PROJECT_DIR, dbt_environment
@@ -14,12 +16,29 @@ from ingest.dbt_env import DBT_PROJECT_DIR, dbt_environment
 def test_dbt_environment_points_at_database_url() -> None:
     url = make_url(os.environ["DATABASE_URL"])
     environment = dbt_environment()
-    assert environment["PULSE_DB_HOST"] == url.host
+    # A TCP URL names its host; a unix-socket URL (the embedded PostgreSQL) has none and
+    # gives the socket directory as `?host=`, which libpq takes as its host.
+    assert environment["PULSE_DB_HOST"] == (url.host or url.query["host"])
     assert environment["PULSE_DB_PORT"] == str(url.port or 5432)
     assert environment["PULSE_DB_USER"] == url.username
     assert environment["PULSE_DB_NAME"] == url.database
     assert environment["DBT_PROFILES_DIR"] == str(DBT_PROJECT_DIR)
     assert (DBT_PROJECT_DIR / "profiles.yml").is_file()
+
+    # The connection dbt's profile makes reaches the same server and database.
+    identity = "select current_database(), system_identifier from pg_control_system()"
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        expected = tuple(connection.execute(text(identity)).one())
+    engine.dispose()
+    with psycopg.connect(
+        host=environment["PULSE_DB_HOST"],
+        port=environment["PULSE_DB_PORT"],
+        user=environment["PULSE_DB_USER"],
+        password=environment["PULSE_DB_PASSWORD"],
+        dbname=environment["PULSE_DB_NAME"],
+    ) as connection:
+        assert connection.execute(identity).fetchone() == expected
 
 
 def test_dbt_sessions_get_their_settings_and_keep_the_callers_options(
