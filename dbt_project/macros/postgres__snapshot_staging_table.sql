@@ -1,6 +1,6 @@
 {#- dbt's snapshot compares its query's rows with the open versions of the history in a
     CTE that PostgreSQL materializes: every open version (one per player, 1M rows) is
-    copied to compare the few thousand players a run re-evaluated. Pulse's snapshot
+    copied to compare the few thousand players whose segment a run changed. Pulse's snapshot
     ignores hard deletes (a player missing from the query keeps its version), so only
     the open versions of the query's keys can change: dbt's own staging SQL is given
     those versions alone, read through the history's index of open versions from the

@@ -1,9 +1,10 @@
 """The refresh on the Spark warehouse (PULSE_WAREHOUSE=spark) as Dagster assets.
 
 The lineage reads: `app/<table>` (raw tables) -> `lake/<table>` (Parquet lake export)
--> `spark/...` (the dbt models built on Spark from the lake) -> `analytics/user_activity`
-and `analytics/user_segment` (loaded back into PostgreSQL) -> the membership snapshot
-and `analytics/user_segment_changes` (dbt on PostgreSQL, as on the PostgreSQL path).
+-> `spark/...` (the dbt models built on Spark from the lake) -> `analytics/user_activity`,
+`analytics/user_segment` and `analytics/segment_catalogue` (loaded back into PostgreSQL)
+-> the membership snapshot and `analytics/user_segment_changes` (dbt on PostgreSQL, as on
+the PostgreSQL path).
 
 Checks block as on PostgreSQL: the Spark step runs `dbt build`, so a failing dbt test
 skips its downstream models and fails the step; Dagster then skips the load back, and

@@ -70,16 +70,16 @@ def _refresh(env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-# A run publishes by committing the re-evaluated segments together with its run record.
-RUN_LOG = "analytics.user_segment_runs"
+# A run publishes user_segment by renaming the table it built over the published one
+# (dbt's table materialization), in one transaction with the old one's rename away.
 
 
 def _hold_publication(engine: Engine) -> Any:
-    """A reader's transaction that blocks the run record's insert (a SHARE lock), so a
-    run stops inside its publishing transaction, with its segments written but uncommitted."""
+    """A reader's open transaction on the published table: its lock blocks the rename that
+    publishes, so a run stops inside its publishing transaction, the new table built but
+    uncommitted."""
     reader = engine.connect()
     transaction = reader.begin()
-    reader.execute(text(f"lock table {RUN_LOG} in share mode"))
     reader.execute(text("select count(*) from analytics.user_segment"))
     return reader, transaction
 
@@ -87,7 +87,7 @@ def _hold_publication(engine: Engine) -> Any:
 def _wait_for_publish_blocked(engine: Engine, database: str) -> None:
     query = text(
         "select count(*) from pg_stat_activity where datname = :db "
-        "and wait_event_type = 'Lock' and query ilike '%user_segment_runs%'"
+        "and wait_event_type = 'Lock' and query ilike '%user_segment%rename%'"
     )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
