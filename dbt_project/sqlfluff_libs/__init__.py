@@ -1,15 +1,24 @@
-"""Names sqlfluff's jinja templater puts straight into the model context."""
+"""Names sqlfluff's jinja templater puts straight into the model context.
 
-# var(): the project's numeric vars, so arithmetic in templates renders as it does in dbt
-PROJECT_VARS = {
-    "pulse__vip_min_deposit_30d": 1000000,
-    "pulse__vip_window_days": 30,
-    "pulse__dormant_long_days": 30,
-    "pulse__dormant_short_days": 7,
-    "pulse__new_user_days": 7,
-    "pulse__late_arrival_minutes": 10,
-}
+The vars come from dbt_project.yml itself (the segment declaration included), so the
+models render for the linter as they do in dbt, and nothing is restated here.
+"""
+
+from pathlib import Path
+
+import yaml
+
+PROJECT_VARS = yaml.safe_load((Path(__file__).parents[1] / "dbt_project.yml").read_text())["vars"]
 
 
 def var(name, default=None):
     return PROJECT_VARS.get(name, default)
+
+
+def pulse_segments():
+    return PROJECT_VARS["pulse__segments"]
+
+
+def pulse_segment_profile_columns():
+    # the shape only: sqlfluff lints the SQL around the columns, not their list
+    return [("user_id", "integer"), ("created_at", "timestamp with time zone")]

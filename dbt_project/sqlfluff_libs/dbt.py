@@ -22,3 +22,11 @@ def type_int():
 
 def current_timestamp():
     return "now()"
+
+
+def type_string():
+    return "text"
+
+
+def split_part(string_text, delimiter_text, part_number):
+    return f"split_part({string_text}, {delimiter_text}, {part_number})"

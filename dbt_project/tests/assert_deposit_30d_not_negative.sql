@@ -1,6 +1,6 @@
 -- Increments are clamped at 0, so no 30-day deposit sum can be negative. Checked on the
--- published segments the latest run evaluated (older rows were checked by the run that
--- wrote them); user_activity's own column has a generic test (pulse_at_least).
+-- published segments, which every run rebuilds; user_activity's own column has a
+-- generic test (pulse_at_least).
 with
 
 user_segment as (
@@ -13,6 +13,4 @@ select
     user_segment.user_id,
     user_segment.deposit_30d
 from user_segment
-where
-    user_segment.evaluated_at = user_segment.computed_at
-    and user_segment.deposit_30d < 0
+where user_segment.deposit_30d < 0

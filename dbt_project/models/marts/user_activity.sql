@@ -4,30 +4,20 @@
         unique_key='user_id',
         incremental_strategy='upsert',
         on_schema_change='fail',
-        meta={'pulse_rebuild_when_rules_change': true},
         indexes=[
             {'columns': ['user_id'], 'unique': true},
             {'columns': ['updated_at']},
             {'columns': ['evaluated_at']},
-            {'columns': ['segment', 'user_id']},
         ],
-        post_hook=[
-            "{{ pulse_create_segment_runs() }}",
-            "{{ pulse_record_segment_run() }}",
-            "{{ pulse_analyze_new_table('evaluated_at') }}",
-        ],
+        post_hook=["{{ pulse_analyze_new_table('evaluated_at') }}"],
     )
 }}
 
-{#- The profile of each player and the segment its features give, evaluated at the
-    run's as_of, written in one table (docs/decisions/segment-rules.md says why);
-    user_segment publishes the segment columns. The indexes: lookups by user, the
-    changed rows, the rows of the latest run, and the admin API's pages through a
-    segment's members (by user_id). The post-hooks record the run (as_of, computed_at)
-    in the same transaction, so user_segment publishes rows and labels together, and
-    give a freshly built table its planner statistics (macros/pulse_analyze_new_table.sql).
-    meta.pulse_rebuild_when_rules_change: after an edit of the rules, the next run
-    rebuilds the table instead of rewriting every row (macros/should_full_refresh.sql).
+{#- The profile of each player, evaluated at the run's as_of: the columns the segment
+    rules read (user_segment evaluates them on every run; no segment is stored here).
+    The indexes: lookups by user, the changed rows, the rows of the latest run. The
+    post-hook gives a freshly built table its planner statistics
+    (macros/pulse_analyze_new_table.sql).
 
     See docs/decisions/incremental-user-activity.md for why an incremental run equals
     a full refresh at the same as_of. -#}
@@ -38,17 +28,9 @@
 {%- set window_days = var('pulse__vip_window_days') -%}
 {%- set deposit_window_starts_at = dbt.dateadd('day', -1 * window_days, as_of) -%}
 {#- data received after this moment has not been seen by an earlier run -#}
-{#- asked once: with a rules check behind it (macros/should_full_refresh.sql), each
-    call queries the table -#}
 {%- set incremental = is_incremental() -%}
 {%- set received_after = pulse_received_after(this if incremental else none) -%}
 {%- set play_event_types = "'roulette_play', 'dice_play', 'lottery_play', 'play_duration'" -%}
-{#- the segment thresholds (dbt_project.yml) and the version of these rules -#}
-{%- set vip_min_deposit_30d = var('pulse__vip_min_deposit_30d') -%}
-{%- set dormant_long_days = var('pulse__dormant_long_days') -%}
-{%- set dormant_short_days = var('pulse__dormant_short_days') -%}
-{%- set new_user_days = var('pulse__new_user_days') -%}
-{%- set rules_version = pulse_rules_version() -%}
 
 with
 
@@ -67,12 +49,6 @@ activity_events as (
 deposit_increments as (
 
     select * from {{ ref('int_ranking_snapshots_incremented') }}
-
-),
-
-segment_overrides as (
-
-    select * from {{ ref('stg_app__segment_overrides') }}
 
 ),
 
@@ -126,27 +102,14 @@ received_ranking_snapshots as (
 expired_rows as (
 
     -- rows whose values change with time alone (an increment leaves the window, a
-    -- dated-ahead event becomes visible, a rule's time boundary is crossed), rows
-    -- computed for a later as_of, rows of other rules, and overrides that applied
-    -- (one may have been cleared since)
+    -- dated-ahead event becomes visible), rows computed for a later as_of (a replay of
+    -- the past), and rows summed over another deposit window than the var's now
     select previous_activity.user_id
     from {{ this }} as previous_activity
     where
         previous_activity.valid_until <= {{ as_of }}
-        or previous_activity.valid_from > {{ as_of }}
         or previous_activity.updated_at > {{ as_of }}
-        or previous_activity.rules_version <> '{{ rules_version }}'
-        or previous_activity.rule = 'override'
-
-),
-
-overridden_users as (
-
-    -- users with an override on record: few, and re-evaluated every run, which keeps
-    -- expiry, replacement and clearing exact without more bookkeeping. It reads the
-    -- view, not the import CTE: PostgreSQL materializes a CTE read twice.
-    select recorded_overrides.user_id
-    from {{ ref('stg_app__segment_overrides') }} as recorded_overrides
+        or previous_activity.deposit_window_days <> {{ window_days }}
 
 ),
 
@@ -161,8 +124,6 @@ users_to_refresh as (
     select user_id from received_ranking_snapshots
     union
     select user_id from expired_rows
-    union
-    select user_id from overridden_users
 
 ),
 
@@ -333,11 +294,10 @@ joined as (
 
 ),
 
-profiles as (
+user_activity as (
 
     select
         user_id,
-        -- a feature of the segment rules
         created_at,
         cast(coalesce(roulette_plays, 0) as {{ dbt.type_bigint() }}) as roulette_plays,
         cast(coalesce(dice_plays, 0) as {{ dbt.type_bigint() }}) as dice_plays,
@@ -362,127 +322,13 @@ profiles as (
         -- when time alone will next change a value (null: never without new data)
         least(
             user_next_login_at, next_event_at, next_charge_at, next_window_exit_at
-        ) as values_valid_until
-
-    from joined
-
-),
-
-segment_rules as (
-
-    {#- THE SEGMENT RULES. Thresholds are vars in dbt_project.yml; the order of the
-        `case` branches is the contract: the first rule that matches wins, and an
-        override that has not expired at as_of wins over every rule. An edit here or
-        of a threshold changes rules_version, and the next run re-evaluates every
-        user. #}
-    select
-        profiles.*,
-        case
-            when profiles.deposit_30d >= {{ vip_min_deposit_30d }}
-                then 'vip'
-            when profiles.last_active_at
-                <= {{ dbt.dateadd('day', -1 * dormant_long_days, as_of) }}
-                then 'dormant_long'
-            when profiles.last_active_at
-                <= {{ dbt.dateadd('day', -1 * dormant_short_days, as_of) }}
-                then 'dormant_short'
-            when profiles.created_at
-                > {{ dbt.dateadd('day', -1 * new_user_days, as_of) }}
-                then 'new'
-            else 'active'
-        end as matched_rule,
-        -- the moments at which time alone changes the outcome of the rules above
-        {{ dbt.dateadd('day', dormant_long_days, 'profiles.last_active_at') }}
-            as dormant_long_at,
-        {{ dbt.dateadd('day', dormant_short_days, 'profiles.last_active_at') }}
-            as dormant_short_at,
-        {{ dbt.dateadd('day', new_user_days, 'profiles.created_at') }}
-            as no_longer_new_at
-
-    from profiles
-
-),
-
-overrides_in_force as (
-
-    -- set at or before as_of, and not expired at as_of
-    select
-        segment_overrides.user_id,
-        segment_overrides.segment,
-        segment_overrides.override_reason,
-        segment_overrides.expires_at
-
-    from segment_overrides
-    where
-        segment_overrides.created_at <= {{ as_of }}
-        and (
-            segment_overrides.expires_at is null
-            or segment_overrides.expires_at > {{ as_of }}
-        )
-
-),
-
-user_activity as (
-
-    select
-        segment_rules.user_id,
-        segment_rules.created_at,
-        segment_rules.roulette_plays,
-        segment_rules.dice_plays,
-        segment_rules.lottery_plays,
-        segment_rules.total_play_duration,
-        segment_rules.last_bonus_used_at,
-        segment_rules.last_login_at,
-        segment_rules.last_play_at,
-        segment_rules.last_charge_at,
-        segment_rules.deposit_30d,
-        segment_rules.last_active_at,
-        segment_rules.updated_at,
-        coalesce(overrides_in_force.segment, upper(segment_rules.matched_rule)) as segment,
-        case
-            when overrides_in_force.user_id is not null then 'override'
-            else segment_rules.matched_rule
-        end as rule,
-        overrides_in_force.override_reason,
-        overrides_in_force.expires_at as override_expires_at,
-        -- the interval of as_of in which the rules give the same result for these
-        -- features (null: unbounded); valid_until also ends where a value changes
-        greatest(
-            case
-                when segment_rules.dormant_long_at <= {{ as_of }}
-                    then segment_rules.dormant_long_at
-            end,
-            case
-                when segment_rules.dormant_short_at <= {{ as_of }}
-                    then segment_rules.dormant_short_at
-            end,
-            case
-                when segment_rules.no_longer_new_at <= {{ as_of }}
-                    then segment_rules.no_longer_new_at
-            end
-        ) as valid_from,
-        least(
-            segment_rules.values_valid_until,
-            case
-                when segment_rules.dormant_long_at > {{ as_of }}
-                    then segment_rules.dormant_long_at
-            end,
-            case
-                when segment_rules.dormant_short_at > {{ as_of }}
-                    then segment_rules.dormant_short_at
-            end,
-            case
-                when segment_rules.no_longer_new_at > {{ as_of }}
-                    then segment_rules.no_longer_new_at
-            end
         ) as valid_until,
-        '{{ rules_version }}' as rules_version,
+        -- the window deposit_30d was summed over: a run under another window recomputes
+        cast({{ window_days }} as {{ dbt.type_int() }}) as deposit_window_days,
         -- the run that wrote the row: its data tests check the rows it wrote
         {{ pulse_run_started_at() }} as evaluated_at
 
-    from segment_rules
-    left join overrides_in_force
-        on segment_rules.user_id = overrides_in_force.user_id
+    from joined
 
 )
 
