@@ -94,15 +94,21 @@ function fillRows(tbody, rows, emptyText, columns) {
   rows.forEach((row) => tbody.append(row));
 }
 
-// A segment's colour follows from its name (FNV-1a hash to a hue), so a new segment gets
-// one without any change here, and a segment keeps its colour when the order changes.
+// A segment's colour follows from the catalogue: hues a golden angle apart by priority,
+// so any number of segments stay apart and a new one gets a colour without a change
+// here. A name the catalogue no longer holds (history, an ignored override) gets a hue
+// hashed from the name (FNV-1a).
 function segmentColor(name) {
-  let hash = 0x811c9dc5;
-  for (const char of String(name)) {
-    hash = Math.imul(hash ^ char.codePointAt(0), 0x01000193) >>> 0;
+  const index = catalogue.findIndex((entry) => entry.name === name);
+  let hue;
+  if (index >= 0) {
+    hue = (40 + index * 137.508) % 360;
+  } else {
+    let hash = 0x811c9dc5;
+    for (const char of String(name)) hash = Math.imul(hash ^ char.codePointAt(0), 0x01000193) >>> 0;
+    hue = hash % 360;
   }
-  const lightness = 34 + ((hash >>> 9) % 3) * 5;
-  return `hsl(${hash % 360}, 60%, ${lightness}%)`;
+  return `hsl(${hue.toFixed(1)}, 60%, 38%)`;
 }
 
 // The colour is set through the CSSOM, which the page's CSP (no inline styles) allows.

@@ -128,7 +128,7 @@ def test_console_lookup_override_and_chart(
     ] == names
     expect(page.locator("#override-segment option")).to_have_text(names)
     expect(page.locator("#changes-table tbody tr")).to_have_count(25)
-    # Each segment gets a colour of its own, set from its name.
+    # Each segment gets a colour of its own, from its place in the catalogue.
     colours = page.eval_on_selector_all(
         "#segment-table tbody .badge",
         "nodes => nodes.map(n => getComputedStyle(n).backgroundColor)",
