@@ -1,7 +1,7 @@
 """Load the Spark-built marts back into PostgreSQL, atomically.
 
-The admin API and the console read `analytics.user_activity` and
-`analytics.user_segment` in PostgreSQL whichever engine built them. A load copies
+The admin API and the console read `analytics.user_activity`, `analytics.user_segment`
+and `analytics.segment_catalogue` in PostgreSQL whichever engine built them. A load copies
 each mart's Parquet files into a new table beside the published one and builds its
 indexes, then swaps all of them in one transaction: a reader sees the old marts or
 the new ones, never a half-loaded or mixed set (it waits for the swap's lock for an
@@ -28,7 +28,7 @@ class LoadedMart:
     indexes: tuple[tuple[tuple[str, ...], bool], ...]
 
 
-# In dependency order: the PostgreSQL build publishes user_segment as a view on user_activity.
+# Every mart the admin API reads, published together.
 LOADED_MARTS = (
     LoadedMart(
         "user_activity",
@@ -36,10 +36,10 @@ LOADED_MARTS = (
             (("user_id",), True),
             (("updated_at",), False),
             (("evaluated_at",), False),
-            (("segment", "user_id"), False),
         ),
     ),
     LoadedMart("user_segment", ((("user_id",), True), (("segment", "user_id"), False))),
+    LoadedMart("segment_catalogue", ((("name",), True),)),
 )
 
 
@@ -95,8 +95,8 @@ def stage_mart(engine: Engine, mart: LoadedMart, folder: Path, schema: str = SCH
 def publish_staged(engine: Engine, marts: tuple[LoadedMart, ...], schema: str = SCHEMA) -> None:
     """Replace the published marts with their staged tables in one short transaction.
 
-    What it replaces may be a view: the PostgreSQL build publishes user_segment as a view
-    on user_activity, so the marts are dropped dependents first (reverse order).
+    What it replaces may be a view (user_segment was one, on user_activity, in earlier
+    PostgreSQL builds), so the marts are dropped dependents first (reverse order).
     """
     with engine.begin() as connection:
         for mart in reversed(marts):

@@ -3,7 +3,8 @@
 1. export the raw tables' new rows to the Parquet lake (`export.py`);
 2. `dbt <command> --target spark`: the same models, reading the lake (a new Spark
    folder per run; dbt runs in its own process, so each run gets its own JVM);
-3. load `user_activity` and `user_segment` back into PostgreSQL (`load_back.py`);
+3. load `user_activity`, `user_segment` and `segment_catalogue` back into PostgreSQL
+   (`load_back.py`);
 4. on PostgreSQL, `dbt build` of the membership snapshot and `user_segment_changes`
    over the loaded `user_segment` (a snapshot merges rows, which Parquet tables cannot).
 """
