@@ -13,7 +13,7 @@ from ingest.segments.schemas import RuleCheck
 
 
 def parse_matched(matched_segments: str | None) -> list[str] | None:
-    """`"VIP,ACTIVE"` -> `["VIP", "ACTIVE"]`; None when the player is not published."""
+    """`"A,B"` -> `["A", "B"]` (priority order); None when the player is not published."""
     if matched_segments is None:
         return None
     return [name for name in matched_segments.split(",") if name]
