@@ -39,7 +39,6 @@ EVENT_TYPES = (
     "play_duration",
     "login",
 )
-SEGMENTS = ("NEW", "DORMANT_SHORT", "DORMANT_LONG", "VIP", "ACTIVE")
 OVERRIDE_ACTIONS = ("set", "clear")
 MAX_PLAY_DURATION_SECONDS = 86_400
 
@@ -122,13 +121,14 @@ class RankingSnapshot(Base):
 
 
 class SegmentOverride(Base):
-    """An admin's manual segment for a user; wins over every rule until it expires."""
+    """An admin's manual segment for a user; wins over every rule until it expires.
+
+    `segment` is any name: the admin API accepts only names of the published segment
+    catalogue, and the pipeline ignores an override whose name the catalogue no longer holds.
+    """
 
     __tablename__ = "segment_overrides"
-    __table_args__ = (
-        CheckConstraint(_in_list("segment", SEGMENTS), name="segment"),
-        CheckConstraint("length(btrim(reason)) > 0", name="reason_not_blank"),
-    )
+    __table_args__ = (CheckConstraint("length(btrim(reason)) > 0", name="reason_not_blank"),)
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     segment: Mapped[str] = mapped_column(Text)
@@ -144,7 +144,6 @@ class SegmentOverrideAudit(Base):
     __tablename__ = "segment_override_audit"
     __table_args__ = (
         CheckConstraint(_in_list("action", OVERRIDE_ACTIONS), name="action"),
-        CheckConstraint(f"segment IS NULL OR {_in_list('segment', SEGMENTS)}", name="segment"),
         Index(None, "user_id", "created_at"),
     )
 

@@ -115,9 +115,6 @@ def test_constraints_reject_bad_rows(
         # negative deposit
         "insert into app.external_ranking_data (user_id, deposit_amount, updated_at) "
         "values (1, -1, now())",
-        # unknown segment
-        "insert into app.segment_overrides (user_id, segment, reason, created_by) "
-        "values (1, 'WHALE', 'x', 'admin')",
         # blank reason
         "insert into app.segment_overrides (user_id, segment, reason, created_by) "
         "values (1, 'VIP', '  ', 'admin')",
@@ -150,3 +147,100 @@ def test_same_snapshot_twice_is_refused(
                 "values (1, 20, '2026-11-01T00:00:00Z')"
             )
         )
+
+
+# The segment-name constraints of revision 0001 (names as its naming convention made them).
+OVERRIDES_CHECK = "ck_segment_overrides_ck_segment_overrides_segment"
+AUDIT_CHECK = "ck_segment_override_audit_ck_segment_override_audit_segment"
+CHECKS = {"overrides_check": OVERRIDES_CHECK, "audit_check": AUDIT_CHECK}
+
+
+def _insert_override_and_audit(engine: Engine, user_id: int, segment: str) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            text("insert into app.users (id, created_at) values (:id, now())"), {"id": user_id}
+        )
+        connection.execute(
+            text(
+                "insert into app.segment_overrides (user_id, segment, reason, created_by) "
+                "values (:id, :segment, 'campaign', 'admin')"
+            ),
+            {"id": user_id, "segment": segment},
+        )
+        connection.execute(
+            text(
+                "insert into app.segment_override_audit (user_id, action, segment, actor) "
+                "values (:id, 'set', :segment, 'admin')"
+            ),
+            {"id": user_id, "segment": segment},
+        )
+
+
+def test_head_takes_any_segment_name_the_catalogue_may_publish(
+    alembic_runner: MigrationContext, alembic_engine: Engine
+) -> None:
+    alembic_runner.migrate_up_to("heads")
+    _insert_override_and_audit(alembic_engine, 1, "HIGH_ROLLER")
+    with alembic_engine.connect() as connection:
+        assert connection.scalar(text("select segment from app.segment_overrides")) == (
+            "HIGH_ROLLER"
+        )
+
+
+def test_downgrade_refuses_overrides_the_restored_constraint_would_reject(
+    alembic_runner: MigrationContext, alembic_engine: Engine
+) -> None:
+    alembic_runner.migrate_up_to("0005")
+    _insert_override_and_audit(alembic_engine, 1, "HIGH_ROLLER")
+    with pytest.raises(RuntimeError, match=r"1 override\(s\).*user 1: 'HIGH_ROLLER'.*Clear them"):
+        alembic_runner.migrate_down_to("0004")
+    assert alembic_runner.current == "0005"
+
+    # Once the live override is cleared, the audit log (history) does not block: its
+    # constraint comes back for new rows only, and the old rows stay as they were.
+    with alembic_engine.begin() as connection:
+        connection.execute(text("delete from app.segment_overrides"))
+    alembic_runner.migrate_down_to("0004")
+    with alembic_engine.connect() as connection:
+        assert connection.scalar(text("select segment from app.segment_override_audit")) == (
+            "HIGH_ROLLER"
+        )
+        validated = dict(
+            connection.execute(
+                text(
+                    "select conname, convalidated from pg_constraint where conname in "
+                    "(:overrides_check, :audit_check)"
+                ),
+                CHECKS,
+            ).all()
+        )
+    assert validated == {
+        OVERRIDES_CHECK: True,
+        AUDIT_CHECK: False,
+    }
+    for table, columns, values in [
+        ("segment_overrides", "user_id, segment, reason, created_by", "1, 'WHALE', 'x', 'a'"),
+        ("segment_override_audit", "user_id, action, segment, actor", "1, 'set', 'WHALE', 'a'"),
+    ]:
+        refused = pytest.raises(Exception, match="violates check constraint")
+        with refused, alembic_engine.begin() as connection:
+            connection.execute(text(f"insert into app.{table} ({columns}) values ({values})"))
+    alembic_runner.migrate_up_to("heads")
+
+
+def test_downgrade_without_foreign_names_restores_validated_constraints(
+    alembic_runner: MigrationContext, alembic_engine: Engine
+) -> None:
+    alembic_runner.migrate_up_to("0005")
+    _insert_override_and_audit(alembic_engine, 1, "VIP")
+    alembic_runner.migrate_down_to("0004")
+    with alembic_engine.connect() as connection:
+        states = connection.execute(
+            text(
+                "select bool_and(convalidated), count(*) from pg_constraint where conname in "
+                "(:overrides_check, :audit_check)"
+            ),
+            CHECKS,
+        ).one()
+        assert tuple(states) == (True, 2)
+        assert connection.scalar(text("select segment from app.segment_overrides")) == "VIP"

@@ -2,16 +2,14 @@
 // written with textContent (never innerHTML), so player data renders as text.
 "use strict";
 
+// The console knows no segment name: every list (sizes, chart, badges, the override
+// picker, the rules) comes from the published catalogue, GET /admin/api/segments/catalogue.
 const TOKEN_KEY = "pulse.adminToken";
-const SEGMENTS = ["VIP", "ACTIVE", "NEW", "DORMANT_SHORT", "DORMANT_LONG"];
-const COLORS = {
-  VIP: "#b7791f", ACTIVE: "#2f855a", NEW: "#2b6cb0",
-  DORMANT_SHORT: "#9f7aea", DORMANT_LONG: "#718096",
-};
 const SVG_NS = "http://www.w3.org/2000/svg";
 
 const $ = (id) => document.getElementById(id);
 let currentUserId = null;
+let catalogue = [];
 
 // ---- API -------------------------------------------------------------------
 
@@ -96,8 +94,38 @@ function fillRows(tbody, rows, emptyText, columns) {
   rows.forEach((row) => tbody.append(row));
 }
 
+// A segment's colour follows from the catalogue: hues a golden angle apart by priority,
+// so any number of segments stay apart and a new one gets a colour without a change
+// here. A name the catalogue no longer holds (history, an ignored override) gets a hue
+// hashed from the name (FNV-1a).
+function segmentColor(name) {
+  const index = catalogue.findIndex((entry) => entry.name === name);
+  let hue;
+  if (index >= 0) {
+    hue = (40 + index * 137.508) % 360;
+  } else {
+    let hash = 0x811c9dc5;
+    for (const char of String(name)) hash = Math.imul(hash ^ char.codePointAt(0), 0x01000193) >>> 0;
+    hue = hash % 360;
+  }
+  return `hsl(${hue.toFixed(1)}, 60%, 38%)`;
+}
+
+// The colour is set through the CSSOM, which the page's CSP (no inline styles) allows.
+function paint(node, segment) {
+  if (segment) node.style.setProperty("--seg-color", segmentColor(segment));
+  return node;
+}
+
 function segmentBadge(segment) {
-  return el("span", segment || "—", `badge seg-${segment || "none"}`);
+  return paint(el("span", segment || "—", "badge seg"), segment);
+}
+
+function setBadge(node, segment, emptyText) {
+  node.textContent = segment || emptyText;
+  node.className = "badge seg";
+  node.style.removeProperty("--seg-color");
+  paint(node, segment);
 }
 
 function showError(message) {
@@ -162,13 +190,59 @@ async function loadOverview() {
     }
     throw error;
   }
-  renderSummary(summary);
-  const [sizes, changes] = await Promise.all([
+  const [published, sizes, changes] = await Promise.all([
+    api("GET", "/admin/api/segments/catalogue"),
     api("GET", "/admin/api/segments/sizes?points=60"),
     api("GET", "/admin/api/segments/changes/recent?limit=25"),
   ]);
+  catalogue = published.entries;
+  renderSummary(summary);
+  renderCatalogue(published);
+  renderOverridePicker();
   renderChart(sizes.points);
   renderChanges(changes);
+}
+
+function renderCatalogue(published) {
+  const rows = published.entries.map((entry) => {
+    const row = el("tr");
+    row.dataset.segment = entry.name;
+    const name = el("td");
+    name.append(segmentBadge(entry.name));
+    const when = el("td", entry.when === null ? "fallback: no rule above holds" : entry.when,
+      entry.when === null ? "muted" : "when");
+    const description = el("td", entry.description || "");
+    if (entry.description_ko) {
+      const korean = el("span", entry.description_ko, "description-ko muted");
+      korean.lang = "ko";
+      description.append(korean);
+    }
+    row.append(el("td", entry.priority, "num"), name, when, description,
+      el("td", fmtNumber(entry.users), "num"));
+    return row;
+  });
+  fillRows($("catalogue-table").tBodies[0], rows, "No segments published.", 5);
+  $("catalogue-meta").textContent =
+    `${fmtNumber(published.total_users)} users · rules evaluated as of ${fmtTime(published.as_of)} · ` +
+    `published ${fmtTime(published.computed_at)}`;
+}
+
+function renderOverridePicker() {
+  const select = $("override-segment");
+  const chosen = select.value;
+  select.replaceChildren(...catalogue.map((entry) => {
+    const option = el("option", entry.name);
+    option.value = entry.name;
+    return option;
+  }));
+  if (catalogue.some((entry) => entry.name === chosen)) select.value = chosen;
+}
+
+function showView(name) {
+  $("overview-view").hidden = name !== "overview";
+  $("rules-view").hidden = name !== "rules";
+  $("view-overview").setAttribute("aria-pressed", String(name === "overview"));
+  $("view-rules").setAttribute("aria-pressed", String(name === "rules"));
 }
 
 function renderSummary(summary) {
@@ -194,7 +268,10 @@ function renderSummary(summary) {
   fillRows($("segment-table").tBodies[0], rows, "No segments published.", 4);
   $("segment-meta").textContent =
     `${fmtNumber(summary.total_users)} users · rules evaluated as of ${fmtTime(summary.as_of)} · ` +
-    `${fmtNumber(summary.live_overrides)} live overrides`;
+    `${fmtNumber(summary.live_overrides)} live overrides` +
+    (summary.ignored_overrides
+      ? ` (${fmtNumber(summary.ignored_overrides)} ignored: their segment is no longer published)`
+      : "");
 }
 
 function svg(tag, attributes, text) {
@@ -216,7 +293,8 @@ function renderChart(points) {
   const width = 640, height = 240, left = 56, right = 12, top = 12, bottom = 28;
   const times = points.map((point) => new Date(point.at).getTime());
   const minTime = Math.min(...times), maxTime = Math.max(...times);
-  const maxSize = Math.max(1, ...points.flatMap((point) => SEGMENTS.map((s) => point.sizes[s] || 0)));
+  const names = catalogue.map((entry) => entry.name);
+  const maxSize = Math.max(1, ...points.flatMap((point) => names.map((name) => point.sizes[name] || 0)));
   const x = (time) => maxTime === minTime
     ? left + (width - left - right) / 2
     : left + ((time - minTime) / (maxTime - minTime)) * (width - left - right);
@@ -234,17 +312,19 @@ function renderChart(points) {
   root.append(svg("text", { x: left, y: height - 8, class: "tick" }, firstLabel));
   root.append(svg("text", { x: width - right, y: height - 8, "text-anchor": "end", class: "tick" }, lastLabel));
 
-  SEGMENTS.forEach((segment) => {
+  names.forEach((segment) => {
+    const color = segmentColor(segment);
     const coordinates = points.map((point, index) => [x(times[index]), y(point.sizes[segment] || 0)]);
     const path = coordinates.map(([px, py], index) => `${index ? "L" : "M"}${px.toFixed(1)},${py.toFixed(1)}`).join(" ");
-    root.append(svg("path", { d: path, stroke: COLORS[segment], class: "series", "data-segment": segment }));
+    root.append(svg("path", { d: path, stroke: color, class: "series", "data-segment": segment }));
     coordinates.forEach(([px, py], index) => {
-      const dot = svg("circle", { cx: px.toFixed(1), cy: py.toFixed(1), r: 3, fill: COLORS[segment] });
+      const dot = svg("circle", { cx: px.toFixed(1), cy: py.toFixed(1), r: 3, fill: color });
       dot.append(svg("title", {}, `${segment}: ${(points[index].sizes[segment] || 0).toLocaleString()} at ${fmtTime(points[index].at)}`));
       root.append(dot);
     });
     const item = el("li");
-    item.append(el("span", "", `swatch seg-${segment}`), segment);
+    item.dataset.segment = segment;
+    item.append(paint(el("span", "", "swatch"), segment), segment);
     legend.append(item);
   });
   chart.append(root);
@@ -312,11 +392,9 @@ async function lookUp(userId) {
 
 function renderUser(view) {
   $("user-title").textContent = `User ${view.user_id}`;
-  const badge = $("user-segment");
-  badge.textContent = view.segment || "not segmented";
-  badge.className = `badge seg-${view.segment || "none"}`;
+  setBadge($("user-segment"), view.segment, "not segmented");
   $("user-override-flag").hidden = !view.is_override;
-  $("user-summary").textContent = view.features.summary;
+  $("user-summary").textContent = view.summary;
   const pending = $("user-pending");
   pending.textContent = view.pending || "";
   pending.hidden = !view.pending;
@@ -326,29 +404,29 @@ function renderUser(view) {
   const addFact = (label, value) => facts.append(el("dt", label), el("dd", value));
   addFact("Rule", view.rule || "—");
   addFact("Published", `${view.published_segment || "—"} (${view.published_rule || "—"})`);
+  addFact("By the rules", view.rules_segment || "—");
   addFact("Rules as of", fmtTime(view.as_of));
   addFact("Computed", fmtTime(view.computed_at));
-  addFact("Signed up", fmtTime(view.features.created_at));
-  addFact("Last active", fmtTime(view.features.last_active_at));
 
-  const decided = view.is_override ? null : view.rule;
-  const ruleRows = view.features.rules.map((check) => {
-    const row = el("tr", undefined, check.rule === decided ? "decisive" : "");
+  const ruleRows = view.rules.map((check) => {
+    const row = el("tr", undefined, check.decisive ? "decisive" : "");
+    row.dataset.segment = check.segment;
     const name = el("td");
     name.append(segmentBadge(check.segment));
-    row.append(name, el("td", check.test), el("td", fmtValue("", check.value), "num"),
-      el("td", check.matched ? "yes" : "no"));
+    const when = el("td", check.when === null ? "fallback" : check.when, check.when === null ? "muted" : "when");
+    if (check.description) when.title = check.description;
+    const held = check.held === null ? "—" : (check.held ? "yes" : "no");
+    row.append(el("td", check.priority, "num"), name, when, el("td", held));
     return row;
   });
-  fillRows($("rules-table").tBodies[0], ruleRows, "No published features yet.", 4);
+  fillRows($("rules-table").tBodies[0], ruleRows, "No segments published.", 4);
 
-  const activity = view.activity || {};
-  const activityRows = Object.entries(activity).map(([key, value]) => {
+  const profileRows = Object.entries(view.features || {}).map(([key, value]) => {
     const row = el("tr");
     row.append(el("th", key.replaceAll("_", " ")), el("td", fmtValue(key, value)));
     return row;
   });
-  fillRows($("activity-table").tBodies[0], activityRows, "No activity recorded.", 2);
+  fillRows($("profile-table").tBodies[0], profileRows, "Not published yet: the next run computes the profile.", 2);
 
   const current = $("override-current");
   current.replaceChildren();
@@ -359,6 +437,9 @@ function renderUser(view) {
       el("strong", view.override.created_by), view.override.expires_at
         ? `, expires ${fmtTime(view.override.expires_at)}` : ", no expiry",
     );
+    if (!view.override.applies) {
+      current.append(el("p", `Not applied: ${view.override.not_applied_reason}`, "ignored"));
+    }
   } else {
     current.append(el("span", "No override: the rules decide.", "muted"));
   }
@@ -432,5 +513,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("override-form").addEventListener("submit", saveOverride);
   $("override-clear").addEventListener("click", clearOverride);
+  $("view-overview").addEventListener("click", () => showView("overview"));
+  $("view-rules").addEventListener("click", () => showView("rules"));
   if (sessionStorage.getItem(TOKEN_KEY)) signIn(sessionStorage.getItem(TOKEN_KEY));
 });

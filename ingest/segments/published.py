@@ -15,7 +15,7 @@ from fastapi import HTTPException, status
 from sqlalchemy.exc import DBAPIError
 
 USER_SEGMENT = "analytics.user_segment"
-USER_ACTIVITY = "analytics.user_activity"
+SEGMENT_CATALOGUE = "analytics.segment_catalogue"
 USER_SEGMENT_CHANGES = "analytics.user_segment_changes"
 USER_SEGMENT_HISTORY = "snapshots.user_segment_history"
 

@@ -16,13 +16,14 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest.segments.published import (
-    USER_ACTIVITY,
     USER_SEGMENT,
     USER_SEGMENT_CHANGES,
     USER_SEGMENT_HISTORY,
 )
 
-ACTIVITY_COLUMNS = (
+# The player's profile as `analytics.user_segment` publishes it: the values the rules read.
+PROFILE_COLUMNS = (
+    "created_at",
     "roulette_plays",
     "dice_plays",
     "lottery_plays",
@@ -51,13 +52,14 @@ async def segment_counts(session: AsyncSession) -> Sequence[Row[Any]]:
     )
 
 
-async def live_override_count(session: AsyncSession) -> int:
+async def live_overrides_by_segment(session: AsyncSession) -> dict[str, int]:
+    """Unexpired overrides per segment name (whether or not the catalogue holds it)."""
     rows = await _rows(
         session,
-        "select count(*) as overrides from app.segment_overrides "
-        "where expires_at is null or expires_at > now()",
+        "select segment, count(*) as overrides from app.segment_overrides "
+        "where expires_at is null or expires_at > now() group by segment",
     )
-    return int(rows[0].overrides)
+    return {row.segment: int(row.overrides) for row in rows}
 
 
 async def segment_users(
@@ -75,8 +77,12 @@ async def segment_users(
 
 
 async def user_segment(session: AsyncSession, user_id: int) -> Row[Any] | None:
-    """The player, their published segment and activity, and their live override, if any."""
-    activity = ", ".join(f"activity.{column} as activity_{column}" for column in ACTIVITY_COLUMNS)
+    """The player, their published segment and profile, and their unexpired override, if any.
+
+    The override is returned whatever its segment: whether it applies depends on the
+    published catalogue, which the caller has.
+    """
+    profile = ", ".join(f"published.{column} as profile_{column}" for column in PROFILE_COLUMNS)
     rows = await _rows(
         session,
         f"""
@@ -84,14 +90,11 @@ async def user_segment(session: AsyncSession, user_id: int) -> Row[Any] | None:
             users.id as user_id,
             published.segment,
             published.rule,
-            published.last_active_at,
-            published.deposit_30d,
-            published.created_at,
+            published.matched_segments,
             published.as_of,
             published.computed_at,
             published.user_id is not null as is_published,
-            activity.user_id is not null as has_activity,
-            {activity},
+            {profile},
             override.segment as override_segment,
             override.reason as override_reason,
             override.expires_at as override_expires_at,
@@ -99,7 +102,6 @@ async def user_segment(session: AsyncSession, user_id: int) -> Row[Any] | None:
             override.created_at as override_created_at
         from app.users as users
         left join {USER_SEGMENT} as published on published.user_id = users.id
-        left join {USER_ACTIVITY} as activity on activity.user_id = users.id
         left join app.segment_overrides as override
             on override.user_id = users.id
             and (override.expires_at is null or override.expires_at > now())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,24 +10,30 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import yaml
 from sqlalchemy import Engine, text
 
 from ingest.config import PROJECT_ROOT
 
 DBT_SCHEMAS = ("analytics", "snapshots", "staging", "intermediate")
+DBT_PROJECT_FILE = PROJECT_ROOT / "dbt_project" / "dbt_project.yml"
 
 
 @dataclass(frozen=True)
 class Cohort:
-    """The seeded players by the segment the rules must give them."""
+    """The seeded players, each in the state one shipped rule of `pulse__segments` describes.
+
+    Tests read the segment a player got from what was published, never from these names.
+    """
 
     vip: int = 101
     dormant_long: int = 102
     dormant_short: int = 103
     new: int = 104
     active: int = 105
-    # Extra ACTIVE players, for pagination and export.
+    # Extra players of the fallback segment, for pagination and export.
     active_ids: tuple[int, ...] = tuple(range(200, 225))
 
 
@@ -120,11 +127,50 @@ def seed_cohort(engine: Engine, as_of: datetime) -> None:
             _event(connection, user_id, "login", as_of - 2 * day)
 
 
-def publish(as_of: datetime | None = None) -> None:
-    """Runs the real dbt build (models, snapshot, data tests) on the test database."""
+def declared_segments() -> list[dict[str, Any]]:
+    """The segments as the dbt project declares them (var `pulse__segments`), in order."""
+    document = yaml.safe_load(DBT_PROJECT_FILE.read_text())
+    segments: list[dict[str, Any]] = document["vars"]["pulse__segments"]
+    return segments
+
+
+def published_catalogue(engine: Engine) -> list[dict[str, Any]]:
+    """`analytics.segment_catalogue` in priority order, one dict per entry."""
+    with engine.connect() as connection:
+        return [
+            dict(row._mapping)
+            for row in connection.execute(
+                text("select * from analytics.segment_catalogue order by priority")
+            )
+        ]
+
+
+def published_segment_of(engine: Engine, user_id: int) -> tuple[str, str, str]:
+    """(segment, rule, matched_segments) the last run published for the player."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            text(
+                "select segment, rule, matched_segments from analytics.user_segment "
+                "where user_id = :user_id"
+            ),
+            {"user_id": user_id},
+        ).one()
+    return row.segment, row.rule, row.matched_segments
+
+
+def publish(as_of: datetime | None = None, segments: list[dict[str, Any]] | None = None) -> None:
+    """Runs the real dbt build (models, snapshot, data tests) on the test database.
+
+    `segments` replaces the declared `pulse__segments` for this run.
+    """
     arguments = ["build", "--exclude-resource-type", "unit_test"]
+    dbt_vars: dict[str, Any] = {}
     if as_of is not None:
-        arguments += ["--vars", f'{{pulse__as_of: "{as_of.astimezone(UTC).isoformat()}"}}']
+        dbt_vars["pulse__as_of"] = as_of.astimezone(UTC).isoformat()
+    if segments is not None:
+        dbt_vars["pulse__segments"] = segments
+    if dbt_vars:
+        arguments += ["--vars", json.dumps(dbt_vars)]
     with tempfile.TemporaryDirectory(prefix="pulse-dbt-") as scratch:
         arguments += ["--target-path", f"{scratch}/target", "--log-path", f"{scratch}/logs"]
         completed = subprocess.run(

@@ -1,53 +1,74 @@
-"""The rule restatement and the threshold file parsing, on edge values."""
+"""The explanation is told from whatever catalogue was published: no segment is built in.
+
+The catalogue here is invented (names no shipped declaration uses), so a name or a
+rule the module knew of itself would show.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
-from pathlib import Path
+from ingest.segments.catalogue import Catalogue, CatalogueEntry
+from ingest.segments.explain import parse_matched, rule_checks, rules_segment, summary
 
-import pytest
+CATALOGUE = Catalogue(
+    entries=(
+        CatalogueEntry(1, "GOLD", "gold", "deposit_30d >= 5", "Big spenders.", "큰손.", False),
+        CatalogueEntry(2, "SLEEPY", "sleepy", "last_active_at < as_of", "Idle.", None, False),
+        CatalogueEntry(3, "REST", "rest", None, "Everyone else.", None, True),
+    ),
+    as_of=None,
+    computed_at=None,
+)
 
-from ingest.segments.explain import PublishedFeatures, rule_checks
-from ingest.segments.thresholds import current_thresholds, parse_thresholds
 
-AS_OF = datetime(2026, 6, 1, tzinfo=UTC)
-THRESHOLDS = current_thresholds()
+def test_matched_segments_are_read_in_order() -> None:
+    assert parse_matched("GOLD,SLEEPY") == ["GOLD", "SLEEPY"]
+    assert parse_matched("REST") == ["REST"]
+    assert parse_matched(None) is None
+    assert rules_segment(["SLEEPY"]) == "SLEEPY"
+    assert rules_segment(None) is None
 
 
-def matched(deposit: int, idle_days: float, age_days: float) -> list[str]:
-    features = PublishedFeatures(
-        deposit_30d=Decimal(deposit),
-        last_active_at=AS_OF - timedelta(days=idle_days),
-        created_at=AS_OF - timedelta(days=age_days),
-        as_of=AS_OF,
+def test_every_entry_is_listed_in_priority_order_with_whether_it_held() -> None:
+    checks = rule_checks(CATALOGUE, ["GOLD", "SLEEPY"], by_rules=True)
+    assert [(c.priority, c.segment, c.rule, c.held) for c in checks] == [
+        (1, "GOLD", "gold", True),
+        (2, "SLEEPY", "sleepy", True),
+        (3, "REST", "rest", False),
+    ]
+    assert [c.segment for c in checks if c.decisive] == ["GOLD"]
+    assert (checks[0].when, checks[0].description_ko) == ("deposit_30d >= 5", "큰손.")
+    assert (checks[2].when, checks[2].is_fallback) == (None, True)
+
+
+def test_an_override_leaves_no_entry_decisive_and_unpublished_holds_nothing() -> None:
+    assert not any(c.decisive for c in rule_checks(CATALOGUE, ["SLEEPY"], by_rules=False))
+    unpublished = rule_checks(CATALOGUE, None, by_rules=False)
+    assert [c.held for c in unpublished] == [None, None, None]
+
+
+def test_summary_quotes_the_deciding_condition() -> None:
+    def say(rule: str | None, matched: list[str] | None, override: str | None = None) -> str:
+        return summary(
+            CATALOGUE,
+            is_published=matched is not None,
+            published_rule=rule,
+            published_segment=CATALOGUE.by_rule(rule).name if CATALOGUE.by_rule(rule) else None,
+            matched=matched,
+            override_segment=override,
+        )
+
+    assert say("sleepy", ["SLEEPY"]) == "SLEEPY: first rule that holds: `last_active_at < as_of`."
+    assert say("rest", ["REST"]) == "REST: no entry before it holds (the fallback)."
+    assert say("sleepy", ["SLEEPY"], override="GOLD").startswith("GOLD: set by an admin override")
+    assert say(None, None).startswith("Not segmented yet")
+    cleared = say("override", ["GOLD", "SLEEPY"])
+    assert "cleared or expired" in cleared
+    assert cleared.endswith("GOLD: first rule that holds: `deposit_30d >= 5`.")
+
+
+def test_names_are_found_in_any_case_and_unknown_ones_list_the_catalogue() -> None:
+    assert CATALOGUE.find("sleepy") == CATALOGUE.entries[1]
+    assert CATALOGUE.find("GOLD ") is None
+    assert CATALOGUE.unknown("VIP") == (
+        "unknown segment 'VIP': the published catalogue holds GOLD, SLEEPY, REST"
     )
-    return [check["rule"] for check in rule_checks(features, THRESHOLDS) if check["matched"]]
-
-
-def test_boundaries_match_the_sql() -> None:
-    assert matched(1_000_000, 0, 100)[0] == "vip"  # >= threshold
-    assert matched(999_999, 0, 100) == ["active"]
-    assert matched(0, 30, 100)[0] == "dormant_long"  # idle exactly 30 days
-    assert matched(0, 29.99, 100)[0] == "dormant_short"
-    assert matched(0, 7, 100) == ["dormant_short"]
-    assert matched(0, 1, 6.99) == ["new"]
-    assert matched(0, 1, 7) == ["active"]  # signed up exactly 7 days ago: no longer new
-
-
-def test_thresholds_come_from_the_dbt_project() -> None:
-    assert THRESHOLDS.vip_min_deposit_30d == Decimal(1_000_000)
-    assert THRESHOLDS.dormant_short_days == 7
-
-
-def test_thresholds_nested_under_the_project_name(tmp_path: Path) -> None:
-    project = tmp_path / "dbt_project.yml"
-    project.write_text(
-        "vars:\n  pulse:\n    pulse__vip_min_deposit_30d: 5\n    pulse__vip_window_days: 1\n"
-        "    pulse__dormant_long_days: 3\n    pulse__dormant_short_days: 2\n"
-        "    pulse__new_user_days: 1\n"
-    )
-    assert parse_thresholds(project).vip_min_deposit_30d == Decimal(5)
-    project.write_text("vars:\n  pulse__vip_min_deposit_30d: 5\n")
-    with pytest.raises(ValueError, match="pulse__vip_window_days"):
-        parse_thresholds(project)

@@ -11,19 +11,22 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.admin.published import COHORT
+from tests.admin.published import (
+    COHORT,
+    declared_segments,
+    published_catalogue,
+    published_segment_of,
+)
 from tests.support.auth import admin_headers, user_headers
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("published_cohort")]
 
-EXPECTED = {
-    COHORT.vip: ("VIP", "vip"),
-    COHORT.dormant_long: ("DORMANT_LONG", "dormant_long"),
-    COHORT.dormant_short: ("DORMANT_SHORT", "dormant_short"),
-    COHORT.new: ("NEW", "new"),
-    COHORT.active: ("ACTIVE", "active"),
-}
 ADMIN = admin_headers(7)
+DECLARED = declared_segments()
+NAMES = [entry["name"] for entry in DECLARED]
+# The ordinary players of the cohort match no rule: they get the fallback, the last entry.
+FALLBACK = NAMES[-1]
+RULE_PLAYERS = (COHORT.vip, COHORT.dormant_long, COHORT.dormant_short, COHORT.new, COHORT.active)
 
 
 async def get_json(client: httpx.AsyncClient, path: str, **params: Any) -> Any:
@@ -37,8 +40,9 @@ async def get_json(client: httpx.AsyncClient, path: str, **params: Any) -> Any:
     [
         "/admin/api/segments",
         "/admin/api/segments/sizes",
-        "/admin/api/segments/VIP/users",
-        "/admin/api/segments/VIP/export",
+        "/admin/api/segments/catalogue",
+        f"/admin/api/segments/{FALLBACK}/users",
+        f"/admin/api/segments/{FALLBACK}/export",
         "/admin/api/segments/changes",
         f"/admin/api/users/{COHORT.vip}/segment",
         f"/admin/api/users/{COHORT.vip}/segment/history",
@@ -51,23 +55,63 @@ async def test_every_route_needs_an_admin_token(client: httpx.AsyncClient, path:
     assert "admin" in player.json()["detail"]
 
 
-async def test_summary_counts_each_segment_and_tells_freshness(
-    client: httpx.AsyncClient, published_cohort: datetime
+def published_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("select segment, count(*) from analytics.user_segment group by segment")
+        )
+        return {segment: int(users) for segment, users in rows}
+
+
+async def test_summary_lists_the_catalogue_in_order_and_tells_freshness(
+    client: httpx.AsyncClient, published_cohort: datetime, engine: Engine
 ) -> None:
     body = await get_json(client, "/admin/api/segments")
-    sizes = {entry["segment"]: entry["users"] for entry in body["segments"]}
-    assert sizes == {"VIP": 1, "DORMANT_LONG": 1, "DORMANT_SHORT": 1, "NEW": 1, "ACTIVE": 26}
+    assert [entry["segment"] for entry in body["segments"]] == NAMES
+    assert [entry["priority"] for entry in body["segments"]] == list(range(1, len(NAMES) + 1))
+    counts = published_counts(engine)
+    assert {entry["segment"]: entry["users"] for entry in body["segments"]} == {
+        name: counts.get(name, 0) for name in NAMES
+    }
+    assert counts[FALLBACK] == 1 + len(COHORT.active_ids)
     assert body["total_users"] == 30
     assert datetime.fromisoformat(body["as_of"]) == published_cohort
     assert body["is_fresh"] is True
     assert body["live_overrides"] == 0
+    assert body["ignored_overrides"] == 0
+
+
+async def test_catalogue_route_publishes_the_declared_entries_with_their_sizes(
+    client: httpx.AsyncClient, published_cohort: datetime, engine: Engine
+) -> None:
+    body = await get_json(client, "/admin/api/segments/catalogue")
+    counts = published_counts(engine)
+    assert [
+        (e["priority"], e["name"], e["rule"], e["when"], e["description"], e["description_ko"])
+        for e in body["entries"]
+    ] == [
+        (
+            priority,
+            entry["name"],
+            entry["name"].lower(),
+            entry.get("when"),
+            entry["description"],
+            entry.get("description_ko"),
+        )
+        for priority, entry in enumerate(DECLARED, start=1)
+    ]
+    assert [e["is_fallback"] for e in body["entries"]] == [False] * (len(NAMES) - 1) + [True]
+    assert [e["users"] for e in body["entries"]] == [counts.get(name, 0) for name in NAMES]
+    assert body["total_users"] == 30
+    assert datetime.fromisoformat(body["as_of"]) == published_cohort
+    assert body["computed_at"] is not None
 
 
 async def test_members_are_keyset_paginated_and_stable_under_inserts(
     client: httpx.AsyncClient, engine: Engine
 ) -> None:
-    first = await get_json(client, "/admin/api/segments/active/users", limit=10)
-    assert first["segment"] == "ACTIVE"
+    first = await get_json(client, f"/admin/api/segments/{FALLBACK.lower()}/users", limit=10)
+    assert first["segment"] == FALLBACK
     ids = [row["user_id"] for row in first["items"]]
     assert ids == sorted(ids) and len(ids) == 10
     assert {"rule", "last_active_at", "deposit_30d", "created_at"} <= set(first["items"][0])
@@ -75,16 +119,17 @@ async def test_members_are_keyset_paginated_and_stable_under_inserts(
     with engine.begin() as connection:
         connection.execute(
             text(
-                "insert into analytics.user_segment "
-                "(user_id, segment, rule, computed_at) values (1, 'ACTIVE', 'active', now())"
-            )
+                "insert into analytics.user_segment (user_id, segment, rule, computed_at) "
+                "values (1, :segment, lower(:segment), now())"
+            ),
+            {"segment": FALLBACK},
         )
     try:
         seen = list(ids)
         cursor = first["next_cursor"]
         while cursor:
             page = await get_json(
-                client, "/admin/api/segments/ACTIVE/users", limit=10, cursor=cursor
+                client, f"/admin/api/segments/{FALLBACK}/users", limit=10, cursor=cursor
             )
             seen += [row["user_id"] for row in page["items"]]
             cursor = page["next_cursor"]
@@ -95,42 +140,69 @@ async def test_members_are_keyset_paginated_and_stable_under_inserts(
 
 
 async def test_members_reject_bad_cursor_and_unknown_segment(client: httpx.AsyncClient) -> None:
-    bad = await client.get("/admin/api/segments/VIP/users", params={"cursor": "42"}, headers=ADMIN)
+    bad = await client.get(
+        f"/admin/api/segments/{FALLBACK}/users", params={"cursor": "42"}, headers=ADMIN
+    )
     assert bad.status_code == 400
     assert "next_cursor" in bad.json()["detail"]
-    unknown = await client.get("/admin/api/segments/WHALES/users", headers=ADMIN)
-    assert unknown.status_code == 404
-    assert "VIP" in unknown.json()["detail"]
+    for route in ("users", "export"):
+        unknown = await client.get(f"/admin/api/segments/WHALES/{route}", headers=ADMIN)
+        assert unknown.status_code == 404
+        assert unknown.json()["detail"] == (
+            f"unknown segment 'WHALES': the published catalogue holds {', '.join(NAMES)}"
+        )
 
 
-async def test_explanation_agrees_with_the_rule_dbt_applied(client: httpx.AsyncClient) -> None:
-    for user_id, (segment, rule) in EXPECTED.items():
+async def test_explanation_lists_every_entry_and_agrees_with_what_dbt_published(
+    client: httpx.AsyncClient, engine: Engine
+) -> None:
+    catalogue = published_catalogue(engine)
+    decided = set()
+    for user_id in RULE_PLAYERS:
+        segment, rule, matched_segments = published_segment_of(engine, user_id)
         body = await get_json(client, f"/admin/api/users/{user_id}/segment")
         assert (body["segment"], body["rule"], body["is_override"]) == (segment, rule, False)
-        checks = body["features"]["rules"]
-        first_match = next(check["rule"] for check in checks if check["matched"])
-        assert first_match == rule, (user_id, checks)
-        assert body["pending"] is None
+        assert body["pending"] is None and body["override"] is None
+        checks = body["rules"]
+        assert [(c["priority"], c["segment"], c["when"]) for c in checks] == [
+            (entry["priority"], entry["name"], entry["when_sql"]) for entry in catalogue
+        ]
+        assert [c["segment"] for c in checks if c["held"]] == matched_segments.split(",")
+        assert [c["segment"] for c in checks if c["decisive"]] == [segment]
+        assert body["rules_segment"] == segment
+        entry = next(entry for entry in catalogue if entry["name"] == segment)
+        if entry["is_fallback"]:
+            assert body["summary"] == f"{segment}: no entry before it holds (the fallback)."
+        else:
+            assert body["summary"] == f"{segment}: first rule that holds: `{entry['when_sql']}`."
+        decided.add(segment)
+    # The seeded players reach several entries, the fallback among them.
+    assert len(decided) > 2 and FALLBACK in decided
 
 
-async def test_explanation_shows_features_thresholds_and_activity(
-    client: httpx.AsyncClient,
-) -> None:
+async def test_explanation_shows_the_published_profile(client: httpx.AsyncClient) -> None:
     vip = await get_json(client, f"/admin/api/users/{COHORT.vip}/segment")
     features = vip["features"]
-    assert features["thresholds"]["vip_min_deposit_30d"] == "1000000"
-    assert features["thresholds"]["dormant_long_days"] == 30
     assert float(features["deposit_30d"]) == 2_000_000
-    assert features["summary"].startswith("VIP")
-    activity = vip["activity"]
-    assert activity["roulette_plays"] == 2
-    assert activity["dice_plays"] == 1
-    assert activity["last_charge_at"] is not None
-
-    dormant = await get_json(client, f"/admin/api/users/{COHORT.dormant_long}/segment")
-    assert 44.9 < dormant["features"]["days_since_last_active"] < 45.1
-    long_check = next(c for c in dormant["features"]["rules"] if c["rule"] == "dormant_long")
-    assert long_check["threshold"] == 30 and long_check["matched"] is True
+    assert features["roulette_plays"] == 2
+    assert features["dice_plays"] == 1
+    assert features["last_charge_at"] is not None
+    assert set(features) == {
+        "created_at",
+        "roulette_plays",
+        "dice_plays",
+        "lottery_plays",
+        "total_play_duration",
+        "last_bonus_used_at",
+        "last_login_at",
+        "last_play_at",
+        "last_charge_at",
+        "deposit_30d",
+        "last_active_at",
+        "updated_at",
+    }
+    descriptions = {entry["name"]: entry.get("description_ko") for entry in DECLARED}
+    assert {c["segment"]: c["description_ko"] for c in vip["rules"]} == descriptions
 
 
 async def test_unknown_user_is_404(client: httpx.AsyncClient) -> None:
@@ -142,11 +214,12 @@ async def test_unknown_user_is_404(client: httpx.AsyncClient) -> None:
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"segment": "VIP", "reason": "   "}, "reason"),
-        ({"segment": "VIP"}, "reason"),
+        ({"segment": FALLBACK, "reason": "   "}, "reason"),
+        ({"segment": FALLBACK}, "reason"),
         ({"segment": "WHALE", "reason": "big spender"}, "segment"),
-        ({"segment": "VIP", "reason": "x", "expires_at": "2001-01-01T00:00:00Z"}, "expires_at"),
-        ({"segment": "VIP", "reason": "x", "expires_at": "2999-01-01T00:00:00"}, "expires_at"),
+        ({"segment": "", "reason": "big spender"}, "segment"),
+        ({"segment": FALLBACK, "reason": "x", "expires_at": "2001-01-01T00:00:00Z"}, "expires_at"),
+        ({"segment": FALLBACK, "reason": "x", "expires_at": "2999-01-01T00:00:00"}, "expires_at"),
     ],
 )
 async def test_bad_override_is_refused_and_stores_nothing(
@@ -157,6 +230,10 @@ async def test_bad_override_is_refused_and_stores_nothing(
     )
     assert response.status_code == 422
     assert field in response.text
+    if body.get("segment") == "WHALE":
+        assert response.json()["detail"][0]["msg"] == (
+            f"unknown segment 'WHALE': the published catalogue holds {', '.join(NAMES)}"
+        )
     with engine.connect() as connection:
         stored = connection.execute(
             text(
@@ -169,37 +246,60 @@ async def test_bad_override_is_refused_and_stores_nothing(
 
 async def test_override_for_unknown_user_is_404(client: httpx.AsyncClient) -> None:
     response = await client.put(
-        "/admin/api/users/999999/segment", json={"segment": "VIP", "reason": "x"}, headers=ADMIN
+        "/admin/api/users/999999/segment", json={"segment": FALLBACK, "reason": "x"}, headers=ADMIN
     )
     assert response.status_code == 404
 
 
+async def test_override_takes_the_catalogue_spelling(
+    client: httpx.AsyncClient, engine: Engine
+) -> None:
+    response = await client.put(
+        f"/admin/api/users/{COHORT.new}/segment",
+        json={"segment": FALLBACK.lower(), "reason": "typed in lower case"},
+        headers=ADMIN,
+    )
+    try:
+        assert response.status_code == 200, response.text
+        assert response.json()["segment"] == FALLBACK
+        body = await get_json(client, f"/admin/api/users/{COHORT.new}/segment")
+        assert (body["segment"], body["is_override"]) == (FALLBACK, True)
+        assert body["override"]["applies"] is True
+        assert body["summary"].startswith(f"{FALLBACK}: set by an admin override")
+        assert not any(check["decisive"] for check in body["rules"])
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("delete from app.segment_override_audit"))
+            connection.execute(text("delete from app.segment_overrides"))
+
+
 async def test_expired_override_does_not_count(client: httpx.AsyncClient, engine: Engine) -> None:
+    published, _, _ = published_segment_of(engine, COHORT.new)
     with engine.begin() as connection:
         connection.execute(
             text(
                 "insert into app.segment_overrides (user_id, segment, reason, expires_at, "
                 "created_by) values "
-                "(:user_id, 'VIP', 'old campaign', now() - interval '1 hour', '3')"
+                "(:user_id, :segment, 'old campaign', now() - interval '1 hour', '3')"
             ),
-            {"user_id": COHORT.new},
+            {"user_id": COHORT.new, "segment": FALLBACK},
         )
     try:
         body = await get_json(client, f"/admin/api/users/{COHORT.new}/segment")
-        assert (body["segment"], body["is_override"], body["override"]) == ("NEW", False, None)
+        assert (body["segment"], body["is_override"], body["override"]) == (published, False, None)
     finally:
         with engine.begin() as connection:
             connection.execute(text("delete from app.segment_overrides"))
 
 
 async def test_export_streams_the_whole_segment_as_csv(client: httpx.AsyncClient) -> None:
-    response = await client.get("/admin/api/segments/active/export", headers=ADMIN)
+    response = await client.get(f"/admin/api/segments/{FALLBACK.lower()}/export", headers=ADMIN)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
-    assert "segment-ACTIVE-" in response.headers["content-disposition"]
+    assert f"segment-{FALLBACK}-" in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [int(row["user_id"]) for row in rows] == sorted([COHORT.active, *COHORT.active_ids])
-    assert {row["segment"] for row in rows} == {"ACTIVE"}
+    assert {row["segment"] for row in rows} == {FALLBACK}
     assert rows[0]["as_of"].endswith("+00")
     missing = await client.get("/admin/api/segments/nope/export", headers=ADMIN)
     assert missing.status_code == 404

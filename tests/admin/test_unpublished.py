@@ -1,4 +1,7 @@
-"""Before the first pipeline run the admin API says so (503 with a hint), never a 500."""
+"""Before the first pipeline run the admin API says so (503 with a hint), never a 500.
+
+Overrides wait for it too: their segment must be one the published catalogue holds.
+"""
 
 from __future__ import annotations
 
@@ -29,8 +32,10 @@ def nothing_published(engine: Engine) -> Iterator[None]:
     [
         "/admin/api/segments",
         "/admin/api/segments/sizes",
-        "/admin/api/segments/VIP/users",
-        "/admin/api/segments/VIP/export",
+        "/admin/api/segments/catalogue",
+        # Before the first publication there is no catalogue to check a name against.
+        "/admin/api/segments/ANY_NAME/users",
+        "/admin/api/segments/ANY_NAME/export",
         "/admin/api/segments/changes",
         "/admin/api/segments/changes/recent",
         "/admin/api/users/7/segment",
@@ -47,12 +52,16 @@ async def test_unpublished_segments_answer_503_with_a_hint(
 
 
 @pytest.mark.usefixtures("nothing_published")
-async def test_override_can_be_set_before_the_first_publication(
-    client: httpx.AsyncClient,
+async def test_override_waits_for_a_published_catalogue(
+    client: httpx.AsyncClient, engine: Engine
 ) -> None:
     response = await client.put(
         "/admin/api/users/7/segment",
-        json={"segment": "VIP", "reason": "launch"},
+        json={"segment": "ANY_NAME", "reason": "launch"},
         headers=admin_headers(),
     )
-    assert response.status_code == 200
+    assert response.status_code == 503
+    assert "segment_users.py" in response.json()["detail"]
+    with engine.connect() as connection:
+        stored = connection.execute(text("select count(*) from app.segment_overrides"))
+        assert stored.scalar_one() == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -15,6 +16,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from ingest.auth import signing_secret
+from tests.admin.published import drop_published, publish, published_catalogue
 from tests.ingest.helpers import fresh_user_id
 from tests.support.auth import admin_headers, user_headers
 
@@ -161,15 +163,24 @@ async def test_hostile_metadata_is_stored_verbatim_or_refused(
         assert response.json()["detail"]
 
 
+@pytest.fixture(scope="module")
+def published_segment(engine: Engine) -> Iterator[str]:
+    """A segment of a catalogue the real dbt build published (overrides need one)."""
+    drop_published(engine)
+    publish()
+    yield published_catalogue(engine)[0]["name"]
+    drop_published(engine)
+
+
 @pytest.mark.parametrize("hostile", INJECTIONS + [OVERSIZED])
 async def test_hostile_override_reason_is_stored_verbatim_or_refused(
-    client: httpx.AsyncClient, engine: Engine, hostile: str
+    client: httpx.AsyncClient, engine: Engine, published_segment: str, hostile: str
 ) -> None:
     user_id = fresh_user_id()
     await _create_user(client, user_id)
     response = await client.put(
         f"/admin/api/users/{user_id}/segment",
-        json={"segment": "VIP", "reason": hostile},
+        json={"segment": published_segment, "reason": hostile},
         headers=admin_headers(),
     )
     with engine.connect() as connection:

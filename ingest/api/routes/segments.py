@@ -1,4 +1,7 @@
-"""Admin API over the published segments: sizes, members, transitions and CSV export."""
+"""Admin API over the published segments: catalogue, sizes, members, transitions, CSV export.
+
+Every list of segments comes from the published catalogue (`ingest.segments.catalogue`).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +15,14 @@ from sqlalchemy import Row
 
 from ingest.api.deps import AdminDep, SessionDep
 from ingest.db import get_async_engine
-from ingest.models import SEGMENTS
 from ingest.segments import cursors, reads
+from ingest.segments.catalogue import read_catalogue, require_entry
 from ingest.segments.export import stream_export
 from ingest.segments.freshness import segment_max_age_seconds
 from ingest.segments.published import reading_published
 from ingest.segments.schemas import (
+    CatalogueEntryPublic,
+    SegmentCatalogue,
     SegmentChange,
     SegmentChangesPage,
     SegmentMember,
@@ -31,20 +36,13 @@ from ingest.segments.timestamps import as_utc
 
 router = APIRouter(prefix="/admin/api/segments", tags=["admin: segments"])
 
-SegmentPath = Annotated[str, Path(description=f"One of {', '.join(SEGMENTS)} (case-insensitive).")]
+SegmentPath = Annotated[
+    str,
+    Path(description="A segment of the published catalogue (case-insensitive)."),
+]
 NOT_PUBLISHED: dict[int | str, dict[str, Any]] = {
     503: {"description": "Segments have not been published yet"}
 }
-
-
-def known_segment(segment: str) -> str:
-    name = segment.upper()
-    if name not in SEGMENTS:
-        raise HTTPException(
-            status.HTTP_404_NOT_FOUND,
-            detail=f"unknown segment '{segment}': expected one of {', '.join(SEGMENTS)}",
-        )
-    return name
 
 
 @router.get(
@@ -54,23 +52,63 @@ def known_segment(segment: str) -> str:
     responses=NOT_PUBLISHED,
 )
 async def segments_summary(session: SessionDep, admin: AdminDep) -> SegmentsSummary:
+    catalogue = await read_catalogue(session)
     with reading_published():
         rows = await reads.segment_counts(session)
-    live_overrides = await reads.live_override_count(session)
+    overrides = await reads.live_overrides_by_segment(session)
     counts = {row.segment: int(row.users) for row in rows}
     as_of = as_utc(max((row.as_of for row in rows if row.as_of), default=None))
     computed_at = as_utc(max((row.computed_at for row in rows if row.computed_at), default=None))
     max_age_seconds = segment_max_age_seconds()
     age = (datetime.now(UTC) - computed_at).total_seconds() if computed_at else None
     return SegmentsSummary(
-        segments=[SegmentSize(segment=name, users=counts.get(name, 0)) for name in SEGMENTS],
+        segments=[
+            SegmentSize(
+                segment=entry.name, users=counts.get(entry.name, 0), priority=entry.priority
+            )
+            for entry in catalogue.entries
+        ],
         total_users=sum(counts.values()),
         as_of=as_of,
         computed_at=computed_at,
         age_seconds=round(age, 1) if age is not None else None,
         is_fresh=age is not None and age <= max_age_seconds,
         fresh_within_seconds=max_age_seconds,
-        live_overrides=live_overrides,
+        live_overrides=sum(overrides.values()),
+        ignored_overrides=sum(
+            count for name, count in overrides.items() if name not in catalogue.names
+        ),
+    )
+
+
+@router.get(
+    "/catalogue",
+    response_model=SegmentCatalogue,
+    summary="The published segments in priority order: rule, condition, description, size",
+    responses=NOT_PUBLISHED,
+)
+async def segment_catalogue(session: SessionDep, admin: AdminDep) -> SegmentCatalogue:
+    catalogue = await read_catalogue(session)
+    with reading_published():
+        rows = await reads.segment_counts(session)
+    counts = {row.segment: int(row.users) for row in rows}
+    return SegmentCatalogue(
+        entries=[
+            CatalogueEntryPublic(
+                priority=entry.priority,
+                name=entry.name,
+                rule=entry.rule,
+                when=entry.when_sql,
+                description=entry.description,
+                description_ko=entry.description_ko,
+                is_fallback=entry.is_fallback,
+                users=counts.get(entry.name, 0),
+            )
+            for entry in catalogue.entries
+        ],
+        total_users=sum(counts.values()),
+        as_of=catalogue.as_of,
+        computed_at=catalogue.computed_at,
     )
 
 
@@ -85,9 +123,12 @@ async def segment_size_history(
     admin: AdminDep,
     points: Annotated[int, Query(ge=1, le=1000, description="Keep the latest N points.")] = 90,
 ) -> SegmentSizeHistory:
+    catalogue = await read_catalogue(session)
     with reading_published():
         steps = await reads.size_steps(session)
-    sizes = dict.fromkeys(SEGMENTS, 0)
+    # Every published segment has a size at every point; segments the history holds but
+    # the catalogue no longer does keep theirs.
+    sizes = dict.fromkeys(catalogue.names, 0)
     history: list[SegmentSizePoint] = []
     for step in steps:
         at = as_utc(step.at)
@@ -190,7 +231,7 @@ async def segment_members(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> SegmentMembersPage:
-    name = known_segment(segment)
+    name = require_entry(await read_catalogue(session), segment).name
     try:
         after = cursors.parse_user_cursor(cursor) if cursor else None
     except cursors.BadCursor as error:
@@ -221,8 +262,10 @@ async def segment_members(
         404: {"description": "Unknown segment"},
     },
 )
-async def export_segment(segment: SegmentPath, admin: AdminDep) -> StreamingResponse:
-    name = known_segment(segment)
+async def export_segment(
+    segment: SegmentPath, session: SessionDep, admin: AdminDep
+) -> StreamingResponse:
+    name = require_entry(await read_catalogue(session), segment).name
     chunks = stream_export(get_async_engine(), name)
     # Pull the first chunk here so a missing table is a 503, not a broken stream.
     with reading_published():

@@ -9,9 +9,11 @@ from sqlalchemy import Row
 
 from ingest.api.deps import AdminDep, SessionDep
 from ingest.segments import overrides, reads
-from ingest.segments.explain import PublishedFeatures, explain
+from ingest.segments.catalogue import Catalogue, read_catalogue
+from ingest.segments.explain import parse_matched, rule_checks, rules_segment, summary
 from ingest.segments.published import reading_published
 from ingest.segments.schemas import (
+    LiveOverride,
     MembershipPeriod,
     OverrideEvent,
     OverrideInfo,
@@ -19,7 +21,6 @@ from ingest.segments.schemas import (
     UserSegment,
     UserSegmentHistory,
 )
-from ingest.segments.thresholds import current_thresholds
 from ingest.segments.timestamps import as_utc
 
 router = APIRouter(prefix="/admin/api/users", tags=["admin: segments"])
@@ -35,15 +36,25 @@ def _unknown_user(user_id: int) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"user {user_id} does not exist")
 
 
-def _override(row: Row[Any]) -> OverrideInfo | None:
+def _live_override(row: Row[Any], catalogue: Catalogue) -> LiveOverride | None:
     if row.override_segment is None:
         return None
-    return OverrideInfo(
+    # The pipeline compares names exactly; so does this.
+    applies = row.override_segment in catalogue.names
+    return LiveOverride(
         segment=row.override_segment,
         reason=row.override_reason,
         expires_at=as_utc(row.override_expires_at),
         created_by=row.override_created_by,
         created_at=as_utc(row.override_created_at),  # type: ignore[arg-type]
+        applies=applies,
+        not_applied_reason=None
+        if applies
+        else (
+            f"segment '{row.override_segment}' is not in the published catalogue "
+            f"({', '.join(catalogue.names)}): the pipeline ignores this override and the "
+            "rules decide. Clear it, or set a segment of the catalogue."
+        ),
     )
 
 
@@ -57,8 +68,11 @@ def _override_info(record: overrides.OverrideRecord) -> OverrideInfo:
     )
 
 
-def _pending(row: Row[Any], override: OverrideInfo | None) -> str | None:
-    """What the next pipeline run will change, when the live answer runs ahead of it."""
+def _pending(row: Row[Any], override: LiveOverride | None) -> str | None:
+    """What the next pipeline run will change, when the live answer runs ahead of it.
+
+    `override` is the override that applies, if any.
+    """
     if override is not None and (row.rule != "override" or row.segment != override.segment):
         return "override set after the last pipeline run; the next run publishes it"
     if override is None and row.rule == "override":
@@ -71,75 +85,99 @@ def _pending(row: Row[Any], override: OverrideInfo | None) -> str | None:
     return None
 
 
-def _activity(row: Row[Any]) -> dict[str, Any] | None:
-    if not row.has_activity:
+def _features(row: Row[Any]) -> dict[str, Any] | None:
+    if not row.is_published:
         return None
     return {
         column: as_utc(value) if hasattr(value, "tzinfo") else value
-        for column in reads.ACTIVITY_COLUMNS
-        for value in [getattr(row, f"activity_{column}")]
+        for column in reads.PROFILE_COLUMNS
+        for value in [getattr(row, f"profile_{column}")]
     }
 
 
-def user_segment_view(row: Row[Any]) -> UserSegment:
-    override = _override(row)
-    features = (
-        PublishedFeatures(
-            deposit_30d=row.deposit_30d,
-            last_active_at=as_utc(row.last_active_at),
-            created_at=as_utc(row.created_at),
-            as_of=as_utc(row.as_of),  # type: ignore[arg-type]
-        )
-        if row.is_published
-        else None
-    )
-    live_rule = "override" if override is not None else row.rule
-    if override is None and row.rule == "override":
+def user_segment_view(row: Row[Any], catalogue: Catalogue) -> UserSegment:
+    override = _live_override(row, catalogue)
+    applied = override if override is not None and override.applies else None
+    live_rule = "override" if applied is not None else row.rule
+    if applied is None and row.rule == "override":
         live_rule = None  # unknown until the pipeline recomputes it from the rules
+    matched = parse_matched(row.matched_segments)
+    live_segment = applied.segment if applied is not None else row.segment
     return UserSegment(
         user_id=row.user_id,
-        segment=override.segment if override is not None else row.segment,
+        segment=live_segment,
         rule=live_rule,
-        is_override=override is not None,
+        is_override=applied is not None,
         override=override,
         published_segment=row.segment,
         published_rule=row.rule,
-        pending=_pending(row, override),
+        rules_segment=rules_segment(matched),
+        pending=_pending(row, applied),
         as_of=as_utc(row.as_of),
         computed_at=as_utc(row.computed_at),
-        features=explain(live_rule, features, current_thresholds()),
-        activity=_activity(row),
+        summary=summary(
+            catalogue,
+            is_published=row.is_published,
+            published_rule=row.rule,
+            published_segment=row.segment,
+            matched=matched,
+            override_segment=applied.segment if applied is not None else None,
+        ),
+        rules=rule_checks(catalogue, matched, by_rules=live_rule not in (None, "override")),
+        features=_features(row),
     )
 
 
 @router.get(
     "/{user_id}/segment",
     response_model=UserSegment,
-    summary="A player's segment, why (features vs thresholds), and their activity",
+    summary="A player's segment and why: each catalogue entry, whether it held, the profile",
     responses={**UNKNOWN_USER, **NOT_PUBLISHED},
 )
 async def get_user_segment(
     user_id: UserIdPath, session: SessionDep, admin: AdminDep
 ) -> UserSegment:
+    catalogue = await read_catalogue(session)
     with reading_published():
         row = await reads.user_segment(session, user_id)
     if row is None:
         raise _unknown_user(user_id)
-    return user_segment_view(row)
+    return user_segment_view(row, catalogue)
 
 
 @router.put(
     "/{user_id}/segment",
     response_model=OverrideInfo,
     summary="Override a player's segment (audited); the next pipeline run honours it",
-    responses={**UNKNOWN_USER, 422: {"description": "Bad segment, blank reason or past expiry"}},
+    responses={
+        **UNKNOWN_USER,
+        **NOT_PUBLISHED,
+        422: {"description": "Segment not in the published catalogue, blank reason, past expiry"},
+    },
 )
 async def put_user_segment(
     user_id: UserIdPath, body: OverrideRequest, session: SessionDep, admin: AdminDep
 ) -> OverrideInfo:
+    catalogue = await read_catalogue(session)
+    entry = catalogue.find(body.segment)
+    if entry is None:
+        # The shape of a validation error, so clients read it like any other 422.
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=[
+                {
+                    "loc": ["body", "segment"],
+                    "field": "segment",
+                    "msg": catalogue.unknown(body.segment),
+                    "type": "unknown_segment",
+                }
+            ],
+        )
+    # The catalogue may change between this read and the write; an override whose segment
+    # a later run drops is shown with `applies: false` and ignored by the pipeline.
     try:
         record = await overrides.set_override(
-            session, user_id, body.segment, body.reason, body.expires_at, admin.subject
+            session, user_id, entry.name, body.reason, body.expires_at, admin.subject
         )
     except overrides.UnknownUser as error:
         raise _unknown_user(user_id) from error
