@@ -1,9 +1,8 @@
 """The jobs operators and schedules run.
 
-- `segment_refresh`: observe the raw tables, incremental `dbt build` of every model,
-  test and the membership snapshot; what the 15-minute schedule runs. The snapshot is
-  in every refresh because `user_segment_changes` (the feed campaigns read) is derived
-  from it: a daily-only snapshot would delay the feed by a day and miss transitions.
+- `segment_refresh`: observe the raw tables, incremental `dbt build` of every model
+  and test, then the publish gate (segments, membership history and change feed
+  together); what the 15-minute schedule runs.
 - `segment_full_refresh`: the same with `--full-refresh` (incremental models rebuilt
   from scratch); what the daily schedule runs.
 - `freshness_checks`: observe the raw tables and run the freshness checks.
@@ -27,20 +26,27 @@ from orchestration.config import get_orchestration_settings
 REFRESH_TAG = "pulse/refresh"
 DBT_OP = "pulse_dbt_models"
 # The ops of the Spark path that read `DbtRefreshConfig` (see orchestration/assets/spark.py).
-SPARK_DBT_OPS = ("pulse_spark_models", "pulse_history_models")
+SPARK_DBT_OPS = ("pulse_spark_models", "pulse_publish_models")
 
 raw_tables = AssetSelection.assets(*[asset.key for asset in raw_table_assets])
 
 
 def refresh_run_config(
-    *, full_refresh: bool, as_of: str | None = None, warehouse: str | None = None
+    *,
+    full_refresh: bool,
+    as_of: str | None = None,
+    replay: bool = False,
+    warehouse: str | None = None,
 ) -> dict[str, object]:
     """Run config of a refresh job (the dbt ops' `DbtRefreshConfig`) on the configured
-    warehouse (`warehouse`, default PULSE_WAREHOUSE)."""
+    warehouse (`warehouse`, default PULSE_WAREHOUSE). A `replay` publishes the segments
+    of `as_of` without entering them into the history and the change feed."""
     warehouse = warehouse or get_orchestration_settings().pulse_warehouse
     config: dict[str, object] = {"full_refresh": full_refresh}
     if as_of:
         config["as_of"] = as_of
+    if replay:
+        config["replay"] = True
     ops = SPARK_DBT_OPS if warehouse == "spark" else (DBT_OP,)
     return {"ops": {op: {"config": config} for op in ops}}
 
@@ -57,14 +63,14 @@ def build_jobs(
         selection=refresh_selection,
         tags={REFRESH_TAG: "incremental"},
         config=refresh_run_config(full_refresh=False, warehouse=warehouse),
-        description="Incremental refresh: observe raw tables, dbt build (models, tests, snapshot).",
+        description="Incremental refresh: observe raw tables, dbt build (models, tests), publish.",
     )
     segment_full_refresh = define_asset_job(
         "segment_full_refresh",
         selection=refresh_selection,
         tags={REFRESH_TAG: "full"},
         config=refresh_run_config(full_refresh=True, warehouse=warehouse),
-        description="Full refresh: dbt build --full-refresh (models, tests, snapshot).",
+        description="Full refresh: dbt build --full-refresh (models, tests), publish.",
     )
     freshness = define_asset_job(
         "freshness_checks",

@@ -141,3 +141,16 @@
     {% endfor -%}
     commit;
 {%- endmacro %}
+
+
+{#- The published history (a relation), or none before the first publish or while parsing. -#}
+{% macro pulse_published_history() -%}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(
+        database=target.database,
+        schema=generate_schema_name('snapshots', none),
+        identifier='user_segment_history',
+    )) }}
+{%- endmacro %}

@@ -14,11 +14,7 @@
     and, where the segment moved, to the change feed, in the transaction that swaps
     the candidate in. Before the first publish there is no history: every player is
     a transition. -#}
-{%- set history = adapter.get_relation(
-    database=target.database,
-    schema=generate_schema_name('snapshots', none),
-    identifier='user_segment_history',
-) if execute else none -%}
+{%- set history = pulse_published_history() -%}
 
 with
 
@@ -28,7 +24,7 @@ user_segment as (
 
 ),
 
-{% if history is not none %}
+{% if history %}
 open_versions as (
 
     select * from {{ history }}
@@ -57,7 +53,7 @@ transitions as (
         user_segment.computed_at,
         user_segment.override_reason,
         user_segment.override_expires_at,
-        {% if history is not none -%}
+        {% if history -%}
         open_versions.segment as from_segment,
         open_versions.rule as from_rule
         {%- else -%}
@@ -66,7 +62,7 @@ transitions as (
         {%- endif %}
 
     from user_segment
-    {% if history is not none -%}
+    {% if history -%}
     left join open_versions
         on user_segment.user_id = open_versions.user_id
     where
