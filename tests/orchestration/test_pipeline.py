@@ -39,7 +39,7 @@ from orchestration.sensors import build_alert_sensors
 from tests.orchestration.conftest import REPLAY_USER_ID
 from tests.support.webhook import WebhookReceiver
 
-SNAPSHOT_KEY = AssetKey(["snapshots", "user_segment_history"])
+TRANSITIONS_KEY = AssetKey(["analytics_candidate", "user_segment_transitions"])
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
@@ -112,7 +112,7 @@ def test_full_refresh_materializes_every_asset_and_passes_every_check(
     expected = defs.resolve_job_def("segment_full_refresh").asset_layer.selected_asset_keys
     observed = {event.asset_key for event in full_refresh.get_asset_observation_events()}
     assert AssetKey(["app", "activity_events"]) in observed
-    assert {USER_SEGMENT_KEY, SNAPSHOT_KEY} <= materialized
+    assert {USER_SEGMENT_KEY, TRANSITIONS_KEY} <= materialized
     assert materialized | observed == set(expected)
     evaluations = [
         event.event_specific_data
