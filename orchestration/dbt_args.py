@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 # Dry runs build into `dryrun_staging`, `dryrun_analytics`, ...; nothing published is touched.
 DRY_RUN_SCHEMA_PREFIX = "dryrun_"
@@ -47,8 +48,12 @@ def dbt_build_args(
     full_refresh: bool = False,
     schema_prefix: str = "",
     select: str | None = None,
+    segments: list[Any] | None = None,
 ) -> list[str]:
     """`dbt build` arguments for a refresh (or, with a schema prefix, a dry run).
+
+    `segments` replaces the declaration of dbt_project.yml for this run (var
+    pulse__segments): a dry run of a proposed declaration.
 
     dbt's unit tests check the models' SQL against fixed inputs: they change only with
     the code, so CI runs them (`make test`) and a refresh does not spend its time on them.
@@ -60,6 +65,11 @@ def dbt_build_args(
         # Only tests whose every parent is selected: a test that also reads an unselected
         # model (a relationship to a downstream mart) would read a table this run never built.
         args += ["--select", select, "--indirect-selection", "cautious"]
+    dbt_vars: dict[str, Any] = {}
     if schema_prefix:
-        args += ["--vars", json.dumps({"pulse__schema_prefix": schema_prefix})]
+        dbt_vars["pulse__schema_prefix"] = schema_prefix
+    if segments is not None:
+        dbt_vars["pulse__segments"] = segments
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars)]
     return args

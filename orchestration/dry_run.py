@@ -1,5 +1,9 @@
 """The dry run: build user_segment into the `dryrun_` schemas and report the transitions.
 
+A dry run may build a proposed segment declaration instead of the one in
+dbt_project.yml (passed to dbt as var pulse__segments): the report then shows what
+publishing that declaration would change, and nothing is edited or published.
+
 A job of its own (not an asset materialization), so a dry run is recorded in the
 instance and visible in the UI without ever counting as a publish of
 `user_segment`: freshness and lineage keep describing the published table.
@@ -9,12 +13,13 @@ into the `dryrun_` databases, and loads only `user_segment` into PostgreSQL's
 `dryrun_analytics_candidate`, where the comparison reads it.
 """
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 from dagster import Config, Failure, OpExecutionContext, job, op
-from dagster_dbt import DbtCliResource
+from dagster_dbt import DbtCliInvocation, DbtCliResource
 
 from orchestration.config import get_orchestration_settings
 from orchestration.dbt_args import (
@@ -42,9 +47,15 @@ DRY_RUN_TABLE = f"{DRY_RUN_SCHEMA_PREFIX}analytics_candidate.user_segment"
 class DryRunConfig(Config):
     # ISO-8601 time the segments are evaluated at; unset: now.
     as_of: str | None = None
+    # A proposed segment declaration (the list of var pulse__segments, as JSON) to build
+    # instead of the one in dbt_project.yml; unset: the declared segments.
+    segments: str | None = None
 
 
-@op(description="Builds +user_segment into the dryrun_ schemas and compares with the published.")
+@op(
+    description="Builds +user_segment and segment_catalogue into the dryrun_ schemas and "
+    "compares with the published."
+)
 def dry_run_user_segment(
     context: OpExecutionContext,
     dbt: DbtCliResource,
@@ -54,7 +65,9 @@ def dry_run_user_segment(
     args = dbt_build_args(
         full_refresh=True,
         schema_prefix=DRY_RUN_SCHEMA_PREFIX,
-        select="+user_segment",
+        # the catalogue too, so the tests of user_segment against it run on the proposal
+        select="+user_segment segment_catalogue",
+        segments=json.loads(config.segments) if config.segments else None,
     )
     on_spark = get_orchestration_settings().pulse_warehouse == "spark"
     spark_dir = new_spark_dir(context.run_id)
@@ -68,14 +81,16 @@ def dry_run_user_segment(
             invocation = dbt.cli(
                 args, raise_on_error=False, manifest=pulse_dbt_project.manifest_path
             )
+        errors = []
         for event in invocation.stream_raw_events():
             info = event.raw_event["info"]
             if info["level"] in ("warn", "error") or info["name"] in PROGRESS_EVENTS:
                 context.log.info(info["msg"])
+            if info["level"] == "error":
+                errors.append(info["msg"])
         if not invocation.is_successful():
             raise Failure(
-                description="dry run: "
-                + failure_summary(invocation.get_artifact("run_results.json"))
+                description="dry run: " + failure_summary(run_results_of(invocation), errors)
             )
         if on_spark:
             load_dry_run_segments(database, spark_dir)
@@ -86,6 +101,15 @@ def dry_run_user_segment(
         {"total_users": report.total_users, "total_moving": report.total_moving}
     )
     return report.as_dict()
+
+
+def run_results_of(invocation: DbtCliInvocation) -> dict[str, Any]:
+    """The invocation's run results; empty when dbt stopped before writing them (an
+    error while parsing the project, e.g. a malformed segment declaration)."""
+    try:
+        return dict(invocation.get_artifact("run_results.json"))
+    except FileNotFoundError:
+        return {}
 
 
 def export_to_lake(database: PulseDatabase) -> None:

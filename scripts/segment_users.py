@@ -6,6 +6,8 @@
     python scripts/segment_users.py --dry-run              # build into dryrun_*, publish nothing,
                                                            # print the transition matrix
     python scripts/segment_users.py --dry-run --json       # the same as JSON
+    python scripts/segment_users.py --dry-run --segments proposed.yml
+                                                           # preview a proposed declaration
 
 Needs only DATABASE_URL (unset: the embedded PostgreSQL); PULSE_WAREHOUSE=spark runs
 the same refresh (or dry run) on the Spark path (see docs/scaling.md). The Dagster instance is
@@ -35,6 +37,7 @@ warnings.filterwarnings("ignore", module="dagster_dbt.*")
 
 from orchestration.dbt_args import normalize_as_of  # noqa: E402
 
+SEGMENTS_VAR = "pulse__segments"
 # Dagster's own console logger would print every event; the progress lines replace it.
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
@@ -55,6 +58,12 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="build into the dryrun_ schemas, publish nothing, print the transitions",
     )
+    parser.add_argument(
+        "--segments",
+        metavar="FILE",
+        help="with --dry-run: a YAML file whose one top-level key is pulse__segments, "
+        "the proposed declaration to preview instead of dbt_project.yml's",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument(
         "--as-of", help="evaluate the segments at this ISO-8601 time (default: now)"
@@ -67,12 +76,42 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     arguments = parser.parse_args(argv)
     if arguments.dry_run and arguments.full_refresh:
         parser.error("--dry-run always builds from scratch; drop --full-refresh")
+    if arguments.segments and not arguments.dry_run:
+        parser.error("--segments previews a declaration: use it with --dry-run")
+    arguments.segments_file = arguments.segments
+    if arguments.segments:
+        try:
+            arguments.segments = proposed_segments(Path(arguments.segments))
+        except ValueError as error:
+            parser.error(str(error))
     if arguments.as_of:
         try:
             arguments.as_of = normalize_as_of(arguments.as_of)
         except ValueError as error:
             parser.error(str(error))
     return arguments
+
+
+def proposed_segments(path: Path) -> list[Any]:
+    """The proposed declaration in a YAML file whose one top-level key is pulse__segments.
+
+    Only the file's shape is checked here; the entries are checked by dbt, as the
+    declaration in dbt_project.yml is, and an error names the entry.
+    """
+    import yaml
+
+    try:
+        document = yaml.safe_load(path.read_text())
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ValueError(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
+    if not isinstance(document, dict) or list(document) != [SEGMENTS_VAR]:
+        raise ValueError(f"{path} must have exactly one top-level key, {SEGMENTS_VAR}")
+    segments = document[SEGMENTS_VAR]
+    if not isinstance(segments, list) or not segments:
+        raise ValueError(f"{SEGMENTS_VAR} in {path} must be a non-empty list of entries")
+    return segments
 
 
 class ProgressPrinter(threading.Thread):
@@ -262,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if arguments.dry_run:
         config: dict[str, Any] = {"as_of": arguments.as_of} if arguments.as_of else {}
+        if arguments.segments:
+            config["segments"] = json.dumps(arguments.segments, default=str)
+            tags["pulse/segments"] = Path(arguments.segments_file).name
         result = execute(
             "segment_dry_run", {"ops": {"dry_run_user_segment": {"config": config}}}, tags
         )
@@ -277,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             transitions = [Transition(**item) for item in report.pop("transitions")]
             print(TransitionReport(**report, transitions=transitions).render())
+            if arguments.segments_file:
+                print(f"proposed segments: {arguments.segments_file} (no file was edited)")
             print("dry run: nothing was published")
         return 0
 

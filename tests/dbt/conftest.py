@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,10 @@ class DbtRun:
     success: bool
     statuses: dict[str, str]  # node name -> dbt status (success, pass, fail, skipped, ...)
     events: set[str]  # names of the events dbt fired (PartialParsingSkipParsing, ...)
+    # what dbt said went wrong: the invocation's exception and every failed node's message
+    errors: str = ""
+    # node name -> the SQL dbt compiled for it (`dbt compile` keeps a snapshot's nowhere else)
+    compiled: dict[str, str] = field(default_factory=dict)
 
 
 RunDbt = Callable[..., DbtRun]
@@ -106,10 +110,22 @@ def run_dbt(fresh_dbt: None, dbt_target_dir: Path) -> RunDbt:
         finally:
             del os.environ["PULSE_AS_OF"]
         statuses: dict[str, str] = {}
+        errors = [str(outcome.exception)] if outcome.exception else []
         results = getattr(outcome.result, "results", None) or []
+        compiled: dict[str, str] = {}
         for node_result in results:
             statuses[node_result.node.name] = str(node_result.status)
-        run_result = DbtRun(success=outcome.success, statuses=statuses, events=events)
+            if getattr(node_result.node, "compiled_code", None):
+                compiled[node_result.node.name] = node_result.node.compiled_code
+            if str(node_result.status) in ("error", "fail") and node_result.message:
+                errors.append(str(node_result.message))
+        run_result = DbtRun(
+            success=outcome.success,
+            statuses=statuses,
+            events=events,
+            errors="\n".join(errors),
+            compiled=compiled,
+        )
         if expect_success and not outcome.success:
             failed = {
                 name: status

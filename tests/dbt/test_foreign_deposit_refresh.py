@@ -53,4 +53,4 @@ def test_write_held_open_across_a_refresh_is_counted_by_the_next(
     after = rows_by_user(engine, "analytics.user_activity")
     assert after[HELD_OPEN]["last_charge_at"] == charged_at
     assert after[HELD_OPEN]["deposit_30d"] == Decimal("2000000.00")
-    assert after[HELD_OPEN]["segment"] == "VIP"
+    assert rows_by_user(engine, "analytics.user_segment")[HELD_OPEN]["segment"] == "VIP"

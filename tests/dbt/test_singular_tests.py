@@ -1,6 +1,6 @@
-"""The singular tests fail on the rows they guard: a charge after the run's as_of
-(read from user_activity and its run record) and a negative 30-day deposit sum (read
-from the published user_segment)."""
+"""The singular tests fail on the rows they guard: a charge after the run's as_of (read
+from user_activity), a negative 30-day deposit sum and a segment that is not the first
+matched one (read from the published user_segment)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,23 @@ from tests.dbt.data import add_event, add_user
 
 
 @pytest.mark.parametrize(
-    ("singular_test", "corruption"),
+    ("singular_test", "relation", "corruption"),
     [
-        ("assert_no_charge_after_as_of", "last_charge_at = evaluated_at + interval '1 day'"),
-        ("assert_deposit_30d_not_negative", "deposit_30d = -1"),
+        (
+            "assert_no_charge_after_as_of",
+            "analytics.user_activity",
+            "last_charge_at = evaluated_at + interval '1 day'",
+        ),
+        ("assert_deposit_30d_not_negative", "analytics.user_segment", "deposit_30d = -1"),
+        (
+            "assert_rule_is_the_first_matched_segment",
+            "analytics.user_segment",
+            "matched_segments = 'SOMETHING_ELSE,' || matched_segments",
+        ),
     ],
 )
 def test_singular_test_fails_on_a_row_of_the_latest_run(
-    engine: Engine, run_dbt: RunDbt, singular_test: str, corruption: str
+    engine: Engine, run_dbt: RunDbt, singular_test: str, relation: str, corruption: str
 ) -> None:
     now = datetime.now(UTC)
     add_user(engine, 1, now - timedelta(days=3))
@@ -30,6 +39,6 @@ def test_singular_test_fails_on_a_row_of_the_latest_run(
     assert passed.statuses[singular_test] == "pass"
 
     with engine.begin() as connection:
-        connection.execute(text(f"update analytics.user_activity set {corruption}"))
+        connection.execute(text(f"update {relation} set {corruption}"))
     failed = run_dbt("test", "--select", singular_test, expect_success=False)
     assert failed.statuses[singular_test] == "fail"

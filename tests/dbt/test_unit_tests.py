@@ -10,7 +10,7 @@ from tests.dbt.conftest import RunDbt
 
 UNIT_TESTS = {
     "user_segment_rule_boundaries",
-    "user_segment_override_before_and_after_expiry",
+    "user_segment_overrides_in_force_and_declared",
     "user_activity_ignores_data_after_as_of",
     "ranking_snapshot_increments_reset_then_recharge",
 }
@@ -24,5 +24,5 @@ def test_every_unit_test_runs_and_passes(run_dbt: RunDbt) -> None:
         name: status for name, status in outcome.statuses.items() if name in UNIT_TESTS
     }
     assert unit_test_statuses == {name: "pass" for name in UNIT_TESTS}
-    # nothing else ran but the project's start hook
-    assert set(outcome.statuses) - UNIT_TESTS == {"pulse-on-run-start-0"}
+    # nothing else ran but the project's start hooks (the segment check, the lake)
+    assert set(outcome.statuses) - UNIT_TESTS == {"pulse-on-run-start-0", "pulse-on-run-start-1"}

@@ -194,3 +194,31 @@ def _without_run(rows: dict[int, dict]) -> dict[int, dict]:
         user: {column: value for column, value in row.items() if column != "evaluated_at"}
         for user, row in rows.items()
     }
+
+
+def test_a_new_deposit_window_is_honoured_by_the_next_incremental_run(
+    engine: Engine, run_dbt: RunDbt
+) -> None:
+    as_of = _now() - days(1)
+    add_user(engine, 1, as_of - days(60))
+    add_snapshot(engine, 1, 500, as_of - days(20))  # inside 30 days, outside 10
+    add_user(engine, 2, as_of - days(60))
+    add_snapshot(engine, 2, 700, as_of - days(5))  # inside both
+    run_dbt("build", as_of=as_of)
+    assert rows_by_user(engine, "analytics.user_activity")[1]["deposit_30d"] == 500
+    versions_before = _row_versions(engine)
+
+    shorter = {"pulse__vip_window_days": 10}
+    run_dbt("build", "--exclude-resource-type", "unit_test", as_of=as_of, vars=shorter)
+    incremental = rows_by_user(engine, "analytics.user_activity")
+    assert (incremental[1]["deposit_30d"], incremental[2]["deposit_30d"]) == (0, 700)
+    assert {row["deposit_window_days"] for row in incremental.values()} == {10}
+    assert all(_row_versions(engine)[user] != versions_before[user] for user in (1, 2))
+    assert rows_by_user(engine, "analytics.user_segment")[1]["deposit_30d"] == 0
+
+    run_dbt(
+        "build", "--exclude-resource-type", "unit_test", "--full-refresh", as_of=as_of, vars=shorter
+    )
+    assert _without_run(rows_by_user(engine, "analytics.user_activity")) == _without_run(
+        incremental
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from sqlalchemy import Engine, text
 
 from tests.dbt.conftest import RunDbt
 from tests.dbt.data import add_event, add_override, add_snapshot, add_user, days, rows_by_user
+from tests.support.segments import declared_segments, segments_vars
 
 SEGMENT_FEATURES = ("segment", "rule", "last_active_at", "deposit_30d", "created_at", "as_of")
 ACTIVITY_FEATURES = (
@@ -189,6 +191,7 @@ def test_dry_run_prefix_leaves_published_schemas_alone(engine: Engine, run_dbt: 
     assert {
         "dryrun_analytics.user_activity",
         "dryrun_analytics.user_segment",
+        "dryrun_analytics.segment_catalogue",
         "dryrun_analytics.user_segment_changes",
         "dryrun_snapshots.user_segment_history",
     } <= built
@@ -201,36 +204,33 @@ def test_as_of_after_the_run_start_is_refused(run_dbt: RunDbt) -> None:
 
 
 @pytest.fixture
-def override_with_unknown_segment(engine: Engine):
-    """An override row the check constraint would refuse, as a broken upstream would write."""
+def event_of_unknown_type(engine: Engine) -> Iterator[None]:
+    """An event type the models do not know, as a broken ingest release could write."""
     with engine.begin() as connection:
-        constraint, definition = connection.execute(
+        name, definition = connection.execute(
             text(
                 "select conname, pg_get_constraintdef(oid) from pg_constraint "
-                "where conrelid = 'app.segment_overrides'::regclass and contype = 'c' "
-                "and pg_get_constraintdef(oid) like '%segment = ANY%'"
+                "where conrelid = 'app.activity_events'::regclass and conname like '%event_type'"
             )
         ).one()
-        connection.execute(
-            text(f'alter table app.segment_overrides drop constraint "{constraint}"')
-        )
+        connection.execute(text(f'alter table app.activity_events drop constraint "{name}"'))
     add_user(engine, 1, _now() - days(10))
-    add_override(engine, 1, "GOLD", created_at=_now() - days(1), expires_at=None)
+    add_event(engine, 1, "slot_play", _now() - days(1), received_now=True)
     yield
     with engine.begin() as connection:
-        connection.execute(text("delete from app.segment_overrides where segment = 'GOLD'"))
+        connection.execute(text("delete from app.activity_events where event_type = 'slot_play'"))
         connection.execute(
-            text(f'alter table app.segment_overrides add constraint "{constraint}" {definition}')
+            text(f'alter table app.activity_events add constraint "{name}" {definition}')
         )
 
 
 def test_failing_upstream_test_keeps_user_segment_from_being_published(
-    engine: Engine, run_dbt: RunDbt, override_with_unknown_segment: None
+    engine: Engine, run_dbt: RunDbt, event_of_unknown_type: None
 ) -> None:
     outcome = run_dbt("build", expect_success=False)
     assert not outcome.success
     failing_test = next(
-        name for name in outcome.statuses if name.startswith("accepted_values_stg_app__segment_")
+        name for name in outcome.statuses if name.startswith("source_accepted_values_app_")
     )
     assert outcome.statuses[failing_test] == "fail"
     assert outcome.statuses["user_segment"] == "skipped"
@@ -239,16 +239,11 @@ def test_failing_upstream_test_keeps_user_segment_from_being_published(
         assert connection.scalar(text("select to_regclass('analytics.user_segment')")) is None
 
 
-PUBLISHED_SEGMENT = (
-    "segment",
-    "rule",
-    "last_active_at",
-    "deposit_30d",
-    "created_at",
-    "override_reason",
-    "override_expires_at",
-    "as_of",
-)
+def _published(engine: Engine, relation: str = "analytics.user_segment") -> dict[int, tuple]:
+    """Every published column but computed_at (when the run started, not what it found)."""
+    rows = rows_by_user(engine, relation)
+    columns = tuple(sorted({column for row in rows.values() for column in row} - {"computed_at"}))
+    return _pick(rows, columns)
 
 
 def _full_evaluation(
@@ -257,6 +252,9 @@ def _full_evaluation(
     """user_segment as a full build at as_of gives it, built beside the published schemas."""
     run_dbt(
         "build",
+        # the unit tests check the shipped declaration, which some runs here replace
+        "--exclude-resource-type",
+        "unit_test",
         "--full-refresh",
         "--select",
         "+user_segment",
@@ -265,41 +263,28 @@ def _full_evaluation(
         as_of=as_of,
         vars={"pulse__schema_prefix": "dryrun_", **vars},
     )
-    return _pick(rows_by_user(engine, "dryrun_analytics.user_segment"), PUBLISHED_SEGMENT)
+    return _published(engine, "dryrun_analytics.user_segment")
 
 
 def _incremental_run(
     engine: Engine, run_dbt: RunDbt, as_of: datetime, **vars: object
 ) -> tuple[dict[int, tuple], set[int]]:
-    """The published segments after an incremental build at as_of, and who it re-evaluated."""
-    run_dbt("build", as_of=as_of, vars=dict(vars))
+    """The published segments after an incremental build at as_of, and the players whose
+    user_activity row it rewrote."""
+    run_dbt("build", "--exclude-resource-type", "unit_test", as_of=as_of, vars=dict(vars))
     rows = rows_by_user(engine, "analytics.user_segment")
-    reevaluated = {
-        user_id for user_id, row in rows.items() if row["evaluated_at"] == row["computed_at"]
-    }
-    with engine.connect() as connection:
-        logged = connection.scalar(
-            text(
-                "select users_evaluated from analytics.user_segment_runs "
-                "order by computed_at desc limit 1"
-            )
-        )
-    assert logged == len(reevaluated)
     assert {row["as_of"] for row in rows.values()} == {as_of}
-    return _pick(rows, PUBLISHED_SEGMENT), reevaluated
-
-
-def _rewritten_activity(engine: Engine) -> set[int]:
-    """Users whose user_activity row the latest run wrote."""
+    assert len({row["computed_at"] for row in rows.values()}) == 1
     with engine.connect() as connection:
-        return set(
+        rewritten = set(
             connection.scalars(
                 text(
                     "select user_id from analytics.user_activity "
-                    "where evaluated_at = (select max(evaluated_at) from analytics.user_activity)"
+                    "where evaluated_at = (select max(computed_at) from analytics.user_segment)"
                 )
             )
         )
+    return _published(engine), rewritten
 
 
 def _activity_table_oid(engine: Engine) -> int:
@@ -308,7 +293,7 @@ def _activity_table_oid(engine: Engine) -> int:
         return int(connection.scalar(text("select to_regclass('analytics.user_activity')::oid")))
 
 
-def test_incremental_runs_re_evaluate_only_what_may_have_changed_and_equal_a_full_build(
+def test_incremental_runs_evaluate_every_player_and_equal_a_full_build(
     engine: Engine, run_dbt: RunDbt
 ) -> None:
     start = _now() - days(40)
@@ -323,43 +308,64 @@ def test_incremental_runs_re_evaluate_only_what_may_have_changed_and_equal_a_ful
     add_user(engine, 5, start - days(100))
     add_event(engine, 5, "lottery_play", start - days(1))
 
-    segments, reevaluated = _incremental_run(engine, run_dbt, start)
-    assert reevaluated == {1, 2, 3, 4, 5}
+    segments, rewritten = _incremental_run(engine, run_dbt, start)
+    assert rewritten == {1, 2, 3, 4, 5}
     assert segments == _full_evaluation(engine, run_dbt, start)
     incremental_table = _activity_table_oid(engine)
 
-    # time alone: user 1 becomes dormant_short, user 2 stops being new (their rows
-    # reached valid_until); nobody else moves. Users 2 and 3 hold the newest events:
-    # user_activity reads them again (the late-arrival window). The segment lives in
-    # the user_activity row, so the rows rewritten are the users re-evaluated.
+    # time alone: user 1 becomes dormant_short and user 2 stops being new, though no
+    # profile changed: the rules are evaluated on every run. user_activity rewrites only
+    # the users holding the newest events (2 and 3: the late-arrival window).
     later = start + days(2)
-    segments, reevaluated = _incremental_run(engine, run_dbt, later)
-    assert _rewritten_activity(engine) == reevaluated == {1, 2, 3}
-    assert (segments[1][0], segments[2][0]) == ("DORMANT_SHORT", "ACTIVE")
+    segments, rewritten = _incremental_run(engine, run_dbt, later)
+    assert rewritten == {2, 3}
+    published = rows_by_user(engine, "analytics.user_segment")
+    assert (published[1]["segment"], published[2]["segment"]) == ("DORMANT_SHORT", "ACTIVE")
     assert segments == _full_evaluation(engine, run_dbt, later)
 
-    # new data: a deposit makes user 4 VIP, an override pins user 5
+    # new data: a deposit makes user 4 VIP; an override pins user 5 without touching
+    # its profile
     add_snapshot(engine, 4, 1_500_000, later + timedelta(hours=1))
     add_override(engine, 5, "DORMANT_LONG", created_at=later + timedelta(hours=1), expires_at=None)
     next_run = later + timedelta(hours=2)
-    segments, reevaluated = _incremental_run(engine, run_dbt, next_run)
-    # 2, 3: the late-arrival window again; 5: an override on record
-    assert _rewritten_activity(engine) == reevaluated == {2, 3, 4, 5}
-    assert (segments[4][:2], segments[5][:2]) == (("VIP", "vip"), ("DORMANT_LONG", "override"))
+    segments, rewritten = _incremental_run(engine, run_dbt, next_run)
+    assert rewritten == {2, 3, 4}
+    published = rows_by_user(engine, "analytics.user_segment")
+    assert (published[4]["segment"], published[4]["rule"]) == ("VIP", "vip")
+    assert (published[5]["segment"], published[5]["rule"]) == ("DORMANT_LONG", "override")
     assert segments == _full_evaluation(engine, run_dbt, next_run)
-    # (each _full_evaluation builds apart, under a dry-run prefix)
-    assert _activity_table_oid(engine) == incremental_table  # rows rewritten in place
 
-    # an analyst moves a threshold: every user is re-evaluated, by a rebuild of the
-    # table rather than a rewrite of every row in place
-    analyst = {"pulse__dormant_short_days": 1}
-    segments, reevaluated = _incremental_run(engine, run_dbt, next_run, **analyst)
-    assert reevaluated == {1, 2, 3, 4, 5}
-    assert _activity_table_oid(engine) != incremental_table
-    assert segments[3][:2] == ("DORMANT_SHORT", "dormant_short")
+    # an analyst edits a rule: the next incremental run applies it to every player,
+    # with user_activity neither rebuilt nor rewritten for it
+    edited = declared_segments()
+    dormant_short = next(entry for entry in edited if entry["name"] == "DORMANT_SHORT")
+    dormant_short["when"] = "last_active_at <= as_of - interval '1 day'"
+    analyst = segments_vars(edited)
+    segments, _ = _incremental_run(engine, run_dbt, next_run, **analyst)
+    assert rows_by_user(engine, "analytics.user_segment")[3]["segment"] == "DORMANT_SHORT"
+    assert _activity_table_oid(engine) == incremental_table
     assert segments == _full_evaluation(engine, run_dbt, next_run, **analyst)
 
-    # back to the defaults, then a replay of the earlier moment
+    # back to the declaration, then a replay of the earlier moment
     _incremental_run(engine, run_dbt, next_run)
     segments, _ = _incremental_run(engine, run_dbt, start + days(1))
     assert segments == _full_evaluation(engine, run_dbt, start + days(1))
+
+
+def test_history_is_fed_only_the_players_whose_segment_or_rule_changed(
+    engine: Engine, run_dbt: RunDbt
+) -> None:
+    first_as_of = _now() - days(20)
+    add_user(engine, 1, first_as_of - days(1))  # new, then idle for 11 days
+    for user_id in (2, 3):
+        add_user(engine, user_id, first_as_of - days(100))
+        add_event(engine, user_id, "dice_play", first_as_of - timedelta(hours=1))
+        add_event(engine, user_id, "dice_play", first_as_of + days(10) - timedelta(hours=1))
+    run_dbt("build", as_of=first_as_of)
+
+    # the next moment published, the history not yet taken: its query returns player 1 only
+    run_dbt("build", "--exclude", "user_segment_history+", as_of=first_as_of + days(10))
+    compiled = run_dbt("compile", "--select", "user_segment_history").compiled
+    with engine.connect() as connection:
+        fed = connection.execute(text(compiled["user_segment_history"])).mappings().all()
+    assert [(row["user_id"], row["segment"]) for row in fed] == [(1, "DORMANT_SHORT")]

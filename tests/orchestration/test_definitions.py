@@ -8,6 +8,7 @@ import pytest
 from dagster import AssetKey
 
 from orchestration.dbt_args import dbt_as_of_environment, dbt_build_args, normalize_as_of
+from orchestration.dbt_failures import failure_summary
 from orchestration.definitions import defs
 
 
@@ -83,6 +84,42 @@ def test_dbt_build_args_for_refreshes_and_dry_runs() -> None:
         "cautious",
     ]
     assert json.loads(dry[-1]) == {"pulse__schema_prefix": "dryrun_"}
+    # a proposed declaration replaces the one in dbt_project.yml for that run only
+    proposed = [{"name": "ALL", "description": "Everyone."}]
+    preview = dbt_build_args(schema_prefix="dryrun_", segments=proposed)
+    assert json.loads(preview[-1]) == {
+        "pulse__schema_prefix": "dryrun_",
+        "pulse__segments": proposed,
+    }
+
+
+def test_an_invalid_declaration_is_reported_on_one_line_naming_its_entries() -> None:
+    # as dbt reports a malformed entry (while parsing) and a refused `when` (the hook)
+    parse_error = (
+        "Compilation Error in model segment_catalogue (models/marts/segment_catalogue.sql)\n"
+        "  invalid var pulse__segments:\n"
+        "    entry 1 (vip): the name must match ^[A-Z][A-Z0-9_]*$\n"
+        "    entry 3 (ACTIVE): the last entry is the fallback and must have no when\n"
+        "  \n  > in macro pulse_segments (macros/pulse_segments.sql)"
+    )
+    assert failure_summary({}, [parse_error, parse_error]) == (
+        "dbt build failed: invalid segment declaration: "
+        "entry 1 (vip): the name must match ^[A-Z][A-Z0-9_]*$; "
+        "entry 3 (ACTIVE): the last entry is the fallback and must have no when; "
+        "nothing was built"
+    )
+    hook_failure = {
+        "unique_id": "operation.pulse.pulse-on-run-start-0",
+        "status": "error",
+        "message": "pulse.on-run-start.0 failed, error:\n invalid var pulse__segments: "
+        'entry 2 (LAPSED): its when does not compile on PostgreSQL: column "x" does not '
+        "exist\nCONTEXT:  PL/pgSQL function inline_code_block line 8 at RAISE",
+    }
+    assert failure_summary({"results": [hook_failure]}) == (
+        "dbt build failed: invalid segment declaration: entry 2 (LAPSED): its when does not "
+        'compile on PostgreSQL: column "x" does not exist; nothing was built'
+    )
+    assert failure_summary({}) == "dbt build failed before running any node (see the run's logs)"
 
 
 def test_as_of_reaches_dbt_through_the_environment_so_dbt_parses_partially() -> None:

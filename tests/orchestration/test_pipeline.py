@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
 from dagster import (
     AssetKey,
     DagsterEventType,
@@ -37,6 +38,7 @@ from orchestration.definitions import defs
 from orchestration.resources import PulseDatabase
 from orchestration.sensors import build_alert_sensors
 from tests.orchestration.conftest import REPLAY_USER_ID
+from tests.support.segments import declared_segments, segments_vars
 from tests.support.webhook import WebhookReceiver
 
 TRANSITIONS_KEY = AssetKey(["analytics_candidate", "user_segment_transitions"])
@@ -269,6 +271,74 @@ def test_dry_run_reports_transitions_and_changes_no_published_row(
     with DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
         [run] = instance.get_runs()
     assert run.job_name == "segment_dry_run" and run.is_success
+
+
+def _dry_run_script(arguments: list[str], dagster_home: Path) -> subprocess.CompletedProcess[str]:
+    dagster_home.mkdir(exist_ok=True)
+    return subprocess.run(
+        [sys.executable, "scripts/segment_users.py", "--dry-run", *arguments],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DAGSTER_HOME": str(dagster_home)},
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
+def test_dry_run_previews_a_proposed_declaration_without_editing_or_publishing(
+    full_refresh: ExecuteInProcessResult, seeded_database: Engine, tmp_path: Path
+) -> None:
+    before = published_rows(seeded_database)
+    project_file = PROJECT_ROOT / "dbt_project" / "dbt_project.yml"
+    declaration_before = project_file.read_text()
+    # the proposal drops the rule with the most published players: exactly they move
+    published_counts: dict[str, int] = {}
+    for _, segment, _, _ in before:
+        published_counts[segment] = published_counts.get(segment, 0) + 1
+    entries = declared_segments()
+    removed = max(entries[:-1], key=lambda entry: published_counts.get(entry["name"], 0))["name"]
+    proposal = tmp_path / "proposed.yml"
+    proposal.write_text(
+        yaml.safe_dump(
+            segments_vars([entry for entry in entries if entry["name"] != removed]),
+            allow_unicode=True,
+        )
+    )
+
+    completed = _dry_run_script(["--segments", str(proposal), "--json"], tmp_path / "dagster")
+
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    report = json.loads(completed.stdout)
+    moving = [item for item in report["transitions"] if item["from_segment"] != item["to_segment"]]
+    assert {item["from_segment"] for item in moving} == {removed}
+    assert removed not in {item["to_segment"] for item in report["transitions"]}
+    assert report["total_moving"] == published_counts[removed] > 0
+    assert published_rows(seeded_database) == before
+    assert project_file.read_text() == declaration_before
+
+
+def test_dry_run_of_an_invalid_declaration_names_the_entry(
+    full_refresh: ExecuteInProcessResult, seeded_database: Engine, tmp_path: Path
+) -> None:
+    before = published_rows(seeded_database)
+    entries = declared_segments()
+    entries.insert(1, {"name": "IDLE_GAMERS", "when": "days_idle > 3", "description": "x"})
+    proposal = tmp_path / "proposed.yml"
+    proposal.write_text(yaml.safe_dump(segments_vars(entries)))
+
+    completed = _dry_run_script(["--segments", str(proposal)], tmp_path / "dagster")
+
+    assert completed.returncode == 1
+    reason = completed.stderr.strip().splitlines()[-1]
+    assert "invalid segment declaration: entry 2 (IDLE_GAMERS)" in reason, reason
+    assert "days_idle" in reason
+    assert published_rows(seeded_database) == before
+
+    # a file of another shape is refused before anything runs
+    proposal.write_text(yaml.safe_dump({"segments": entries}))
+    completed = _dry_run_script(["--segments", str(proposal)], tmp_path / "dagster")
+    assert completed.returncode == 2
+    assert "exactly one top-level key, pulse__segments" in completed.stderr
 
 
 def test_as_of_reproduces_a_past_moment(

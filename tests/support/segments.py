@@ -1,0 +1,35 @@
+"""The segment declaration as dbt_project.yml ships it, for tests that vary it.
+
+Tests read names and entries from here instead of restating the rules: a test that
+needs "the shipped declaration without NEW" or "the VIP entry" derives it.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import yaml
+
+from ingest.dbt_env import DBT_PROJECT_DIR
+
+SEGMENTS_VAR = "pulse__segments"
+
+
+def declared_segments() -> list[dict[str, Any]]:
+    """The entries of var pulse__segments in dbt_project.yml, in priority order (a copy)."""
+    document = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    return copy.deepcopy(document["vars"][SEGMENTS_VAR])
+
+
+def declared_names() -> list[str]:
+    return [entry["name"] for entry in declared_segments()]
+
+
+def fallback_name() -> str:
+    return declared_segments()[-1]["name"]
+
+
+def segments_vars(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The dbt vars that replace the declaration for one run."""
+    return {SEGMENTS_VAR: entries}
