@@ -119,14 +119,14 @@ def test_a_failing_check_publishes_nothing_and_the_fixed_run_publishes_everythin
     failed = segment_users(checkout, scratch_database, failed_home)
 
     assert failed.returncode == 1, failed.stderr[-3000:]
+    # every published relation, rows and identity, exactly as before
+    assert published_snapshot(engine) == before
+    assert set(segments(engine, dormant).values()) == {"DORMANT_LONG"}
     reason = failed.stderr.strip().splitlines()[-1]
     assert reason.startswith("segment refresh failed (run ")
     assert f"test.pulse.{FAILING_TEST}" in reason
     assert FAILING_TEST in reason.split("failed checks: ", 1)[1]
     assert "nothing was published" in reason
-    # every published relation, rows and identity, exactly as before
-    assert published_snapshot(engine) == before
-    assert set(segments(engine, dormant).values()) == {"DORMANT_LONG"}
     # the candidate the check failed on stays for inspection
     with engine.connect() as connection:
         assert connection.scalar(
