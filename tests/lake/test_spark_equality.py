@@ -104,7 +104,7 @@ def test_postgres_and_spark_build_identical_marts(
         spark_dir=tmp_path / "spark",
     )
     assert refresh.exported["users"] == 300
-    assert refresh.loaded == {"user_activity": 300, "user_segment": 300}
+    assert refresh.loaded == {"user_activity": 300, "user_segment": 300, "segment_catalogue": 5}
     on_spark = read_marts(engine)
 
     for mart in COMPARED:
@@ -115,7 +115,7 @@ def test_postgres_and_spark_build_identical_marts(
         ]
         assert not differing, f"{mart}: {len(differing)} rows differ, first: {differing[0]}"
 
-    # the membership history and change feed were built on PostgreSQL from the loaded segments
+    # the publish gate appended the loaded segments' transitions on PostgreSQL
     with engine.connect() as connection:
         first_appearances = connection.scalar(
             text("select count(*) from analytics.user_segment_changes where from_segment is null")
