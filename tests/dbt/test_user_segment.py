@@ -370,9 +370,11 @@ def test_history_is_fed_only_the_players_whose_segment_or_rule_changed(
     # the next run's transitions, what the publish appended: player 1 only
     run_dbt("build", as_of=first_as_of + days(10))
     with engine.connect() as connection:
-        fed = connection.execute(
-            text("select * from analytics_candidate.user_segment_transitions")
-        ).mappings().all()
+        fed = (
+            connection.execute(text("select * from analytics_candidate.user_segment_transitions"))
+            .mappings()
+            .all()
+        )
     assert [(row["user_id"], row["from_segment"], row["segment"]) for row in fed] == [
         (1, "NEW", "DORMANT_SHORT")
     ]

@@ -55,7 +55,9 @@ def checkout(tmp_path: Path) -> Path:
     return destination
 
 
-def segment_users(checkout: Path, database_url: str, dagster_home: Path) -> subprocess.CompletedProcess[str]:
+def segment_users(
+    checkout: Path, database_url: str, dagster_home: Path
+) -> subprocess.CompletedProcess[str]:
     dagster_home.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
         [sys.executable, "scripts/segment_users.py", "--json"],
@@ -93,7 +95,9 @@ def test_a_failing_check_publishes_nothing_and_the_fixed_run_publishes_everythin
                 {"players": PLAYERS},
             )
         )
-        published_at = connection.scalar(text("select max(computed_at) from analytics.user_segment"))
+        published_at = connection.scalar(
+            text("select max(computed_at) from analytics.user_segment")
+        )
     assert len(dormant) == PLAYERS
     before = published_snapshot(engine)
     assert all(oid and rows for oid, rows in before.values())
@@ -129,22 +133,24 @@ def test_a_failing_check_publishes_nothing_and_the_fixed_run_publishes_everythin
     assert "nothing was published" in reason
     # the candidate the check failed on stays for inspection
     with engine.connect() as connection:
-        assert connection.scalar(
-            text(
-                "select count(*) from analytics_candidate.user_segment "
-                "where user_id = any(:ids) and segment = 'ACTIVE'"
-            ),
-            {"ids": dormant},
-        ) == PLAYERS
+        assert (
+            connection.scalar(
+                text(
+                    "select count(*) from analytics_candidate.user_segment "
+                    "where user_id = any(:ids) and segment = 'ACTIVE'"
+                ),
+                {"ids": dormant},
+            )
+            == PLAYERS
+        )
 
     # The check-failure alert fires for the failed check of the script's run.
     webhook = WebhookReceiver()
     instance = DagsterInstance.from_config(str(failed_home))
     try:
         settings = OrchestrationSettings(alert_webhook_url=webhook.url)
-        [check_alert] = [
-            sensor for sensor in build_alert_sensors(settings) if sensor.name == "check_failure_alert"
-        ]
+        sensors = {sensor.name: sensor for sensor in build_alert_sensors(settings)}
+        check_alert = sensors["check_failure_alert"]
         check_alert.evaluate_tick(build_sensor_context(instance=instance))
     finally:
         instance.dispose()

@@ -20,7 +20,9 @@ def published_snapshot(engine: Engine) -> dict[str, tuple[Any, list[tuple[Any, .
     state: dict[str, tuple[Any, list[tuple[Any, ...]]]] = {}
     with engine.connect() as connection:
         for relation in PUBLISHED_RELATIONS:
-            oid = connection.scalar(text("select cast(to_regclass(:name) as oid)"), {"name": relation})
+            oid = connection.scalar(
+                text("select cast(to_regclass(:name) as oid)"), {"name": relation}
+            )
             rows = (
                 sorted(
                     (tuple(row) for row in connection.execute(text(f"select * from {relation}"))),
