@@ -80,6 +80,16 @@ def history_rows(engine: Engine) -> list[tuple[Any, ...]]:
         ]
 
 
+def change_rows(engine: Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                text("select * from analytics.user_segment_changes order by changed_at, change_id")
+            )
+        ]
+
+
 def segment_of(engine: Engine, user_id: int) -> tuple[str, datetime]:
     with engine.connect() as connection:
         row = connection.execute(
@@ -209,8 +219,10 @@ def test_failing_upstream_check_blocks_user_segment_and_alerts(
     assert any("accepted_values" in text and "failed" in text for text in texts)
     assert any("run of segment_refresh failed" in text for text in texts)
     assert any("1 failing row(s)" in json.dumps(body) for body in webhook.bodies)
-    # The run alert carries the dbt failure summary, not Dagster's generic "steps failed".
+    # The run alert carries the dbt failure summary, not Dagster's generic "steps failed",
+    # and what the run did to the published relations, as the step checked it.
     assert any("dbt build failed" in json.dumps(body) for body in webhook.bodies)
+    assert any("nothing was published" in json.dumps(body) for body in webhook.bodies)
 
 
 def test_a_second_refresh_never_overlaps_a_running_one(
@@ -352,6 +364,7 @@ def test_as_of_reproduces_a_past_moment(
     past = (datetime.now(UTC) - timedelta(days=15)).replace(microsecond=0)
     script = load_script()
     history_before = history_rows(seeded_database)
+    changes_before = change_rows(seeded_database)
 
     assert script.main(["--as-of", past.isoformat(), "--json"]) == 0
 
@@ -361,6 +374,7 @@ def test_as_of_reproduces_a_past_moment(
     assert segment_of(seeded_database, REPLAY_USER_ID) == ("ACTIVE", past)
     # A replay is not the present: the membership history (and change feed) stay as they were.
     assert history_rows(seeded_database) == history_before
+    assert change_rows(seeded_database) == changes_before
 
 
 def test_script_exits_non_zero_with_one_line_for_bad_input() -> None:
