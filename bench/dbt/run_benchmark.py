@@ -35,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+import yaml  # noqa: E402
 from sqlalchemy import Engine, create_engine, text  # noqa: E402
 
 from ingest.database_url import database_url  # noqa: E402
@@ -53,7 +54,8 @@ DBT_SCHEMAS = ("staging", "intermediate", "analytics", "snapshots", "bench_basel
 
 # The profile and segment of users selected by {user_filter}, at :as_of, in one statement.
 # Same definitions as the dbt models (see models/marts/*.sql), written the way one
-# would by hand for PostgreSQL.
+# would by hand for PostgreSQL; the rules and the deposit window come from the
+# declaration in dbt_project.yml (profile_select).
 PROFILE_SELECT = """
 with
 deposit_increments as (
@@ -73,7 +75,9 @@ deposits as (
     select
         user_id,
         max(updated_at) filter (where increment > 0) as last_charge_at,
-        sum(increment) filter (where updated_at > :as_of - interval '30 days') as deposit_30d
+        sum(increment) filter (
+            where updated_at > :as_of - interval '{window_days} days'
+        ) as deposit_30d
     from deposit_increments
     group by user_id
 ),
@@ -124,32 +128,53 @@ profiles as (
     left join events on events.user_id = users.id
     left join deposits on deposits.user_id = users.id
     where true {user_filter}
+),
+evaluated as (
+    -- the declared rules (dbt_project.yml), each `when` over the profile and as_of
+    select evaluation_rows.*, {segment_case} as rule_segment
+    from (
+        select profiles.*, cast(:as_of as timestamptz) as as_of from profiles
+    ) as evaluation_rows
 )
 select
-    profiles.*,
-    coalesce(overrides.segment, case
-        when profiles.deposit_30d >= 1000000 then 'VIP'
-        when profiles.last_active_at <= :as_of - interval '30 days' then 'DORMANT_LONG'
-        when profiles.last_active_at <= :as_of - interval '7 days' then 'DORMANT_SHORT'
-        when profiles.created_at > :as_of - interval '7 days' then 'NEW'
-        else 'ACTIVE'
-    end) as segment,
-    cast(:as_of as timestamptz) as as_of
-from profiles
+    evaluated.user_id,
+    {evaluated_columns},
+    coalesce(overrides.segment, evaluated.rule_segment) as segment,
+    evaluated.as_of
+from evaluated
 left join app.segment_overrides as overrides
-    on overrides.user_id = profiles.user_id
+    on overrides.user_id = evaluated.user_id
     and overrides.created_at <= :as_of
     and (overrides.expires_at is null or overrides.expires_at > :as_of)
+    and overrides.segment in ({declared_names})
 """
 
 # The users with new events, as an array the planner pushes to each table's user_id index.
 CHANGED_USERS = "array(select distinct user_id from app.activity_events where received_at > :since)"
 
-UPSERT_COLUMNS = (
+PROFILE_COLUMNS = (
     "created_at, roulette_plays, dice_plays, lottery_plays, total_play_duration, "
     "last_bonus_used_at, last_login_at, last_play_at, last_charge_at, deposit_30d, "
-    "last_active_at, segment, as_of"
+    "last_active_at"
 )
+UPSERT_COLUMNS = f"{PROFILE_COLUMNS}, segment, as_of"
+
+
+def profile_select(**filters: str) -> str:
+    """PROFILE_SELECT with the filters, and the segments and deposit window as declared."""
+    project_vars = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    segments = project_vars["pulse__segments"]
+    branches = " ".join(f"when ({entry['when']}) then '{entry['name']}'" for entry in segments[:-1])
+    return PROFILE_SELECT.format(
+        **filters,
+        segment_case=f"case {branches} else '{segments[-1]['name']}' end",
+        declared_names=", ".join(f"'{entry['name']}'" for entry in segments),
+        evaluated_columns=", ".join(
+            f"evaluated.{column.strip()}" for column in PROFILE_COLUMNS.split(",")
+        ),
+        window_days=int(project_vars["pulse__vip_window_days"]),
+    )
+
 
 NEW_EVENTS_SQL = """
 insert into app.activity_events
@@ -231,16 +256,9 @@ def read_rows_affected(target: Path, model: str) -> int:
 
 
 def latest_users_evaluated(engine: Engine) -> int:
-    """Users whose segment rules the latest run evaluated, from its run record."""
+    """Users whose segment rules the latest run evaluated: every run evaluates everyone."""
     with engine.connect() as connection:
-        return int(
-            connection.scalar(
-                text(
-                    "select users_evaluated from analytics.user_segment_runs "
-                    "order by computed_at desc limit 1"
-                )
-            )
-        )
+        return int(connection.scalar(text("select count(*) from analytics.user_segment")))
 
 
 def explain_incremental(engine: Engine, target: Path) -> str:
@@ -270,7 +288,7 @@ def main() -> int:
     print(f"data: {counts}", flush=True)
 
     full_as_of = datetime.now(UTC)
-    create_baseline = "create table bench_baseline.user_profile as " + PROFILE_SELECT.format(
+    create_baseline = "create table bench_baseline.user_profile as " + profile_select(
         snapshot_filter="", event_filter="", user_filter=""
     )
     # The baseline runs before and after dbt, and the ratios use the mean: on this shared
@@ -302,7 +320,7 @@ def main() -> int:
     changed = f"and user_id = any({CHANGED_USERS})"
     upsert = (
         f"insert into bench_baseline.user_profile (user_id, {UPSERT_COLUMNS}) "
-        + PROFILE_SELECT.format(
+        + profile_select(
             snapshot_filter=changed,
             event_filter=changed,
             user_filter=f"and users.id = any({CHANGED_USERS})",
@@ -325,7 +343,7 @@ def main() -> int:
     print(f"baseline upsert again: {baseline_upsert_runs[1]:.2f} s", flush=True)
 
     plan = explain_incremental(engine, target)
-    # the models that compute the profile and the segment (user_segment is a view on it)
+    # the models that compute the profile and the segment
     profile_models = ("user_activity", "user_segment")
     report = {
         "measured_at": datetime.now(UTC).isoformat(),

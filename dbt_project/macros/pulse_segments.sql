@@ -196,11 +196,21 @@
         {%- set plan = run_query(
             'explain execute immediate ' ~ pulse_sql_string(pulse_segment_probe_sql(rule))
         ) -%}
-        {%- set lines = plan.columns[0].values() | map('string') | list -%}
-        {%- if lines and lines[0].startswith('Error occurred during query planning') -%}
+        {%- set refused = 'Error occurred during query planning:' -%}
+        {%- set reasons = [] -%}
+        {%- for row in plan.columns[0].values() | map('string') -%}
+            {%- if refused in row -%}
+                {%- do reasons.append(row.split(refused, 1)[1]) -%}
+            {%- elif reasons -%}
+                {%- do reasons.append(row) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if reasons -%}
+            {#- the engine's message is the first line after the marker; the plan follows -#}
+            {%- set reason = (reasons | map('trim') | select | first).splitlines()[0] -%}
             {{ exceptions.raise_compiler_error(
                 'invalid var pulse__segments: entry ' ~ rule.index ~ ' (' ~ rule.name
-                ~ '): its when does not compile on Spark: ' ~ (lines[1:] | join(' ') | trim)
+                ~ '): its when does not compile on Spark: ' ~ reason
             ) }}
         {%- endif -%}
     {%- endfor -%}

@@ -42,7 +42,7 @@ LOADED_MARTS = (
         "analytics_candidate",
         ((("user_id",), True), (("segment", "user_id"), False)),
     ),
-    LoadedMart("segment_catalogue", "analytics_candidate", ()),
+    LoadedMart("segment_catalogue", "analytics_candidate", ((("name",), True),)),
 )
 
 

@@ -2,7 +2,7 @@
 
 Demo data (300 players) plus admin overrides; the PostgreSQL build and the Spark
 build (lake export, dbt on a local Spark session, load back) are evaluated at the
-same as_of, then `user_activity` and `user_segment` are compared in a canonical
+same as_of, then `user_activity`, `user_segment` and `segment_catalogue` are compared in a canonical
 form: instants in UTC, decimals without trailing zeros. Only `computed_at` and
 `evaluated_at` (when each run started) may differ. The lake is given as a `file://`
 URL, which the export writes through pyarrow's filesystem and Spark reads.
@@ -11,6 +11,7 @@ PULSE_SPARK_METHOD=thrift runs the Spark side on a cluster (`make spark-cluster-
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -22,12 +23,22 @@ from sqlalchemy import Engine, text
 
 from scripts.generate_demo_data import generate
 from tests.dbt.conftest import RunDbt
+from tests.support.segments import declared_segments, segments_vars
 
 pytestmark = pytest.mark.slow
 
 COMPARED = {
     "user_activity": "select * from analytics.user_activity order by user_id",
     "user_segment": "select * from analytics.user_segment order by user_id",
+    "segment_catalogue": "select * from analytics.segment_catalogue order by priority",
+}
+
+
+PLAY_BASED_ENTRY = {
+    "name": "LAPSED_ROULETTE_FAN",
+    "when": "last_play_at <= as_of - interval '3 days' and roulette_plays >= 30",
+    "description": "Players with 30 or more roulette plays who have not played for 3 days.",
+    "description_ko": "룰렛을 30번 이상 했지만 3일 동안 게임하지 않은 플레이어.",
 }
 
 
@@ -89,22 +100,35 @@ def test_postgres_and_spark_build_identical_marts(
     add_overrides(engine, now)
     as_of = now
 
-    run_dbt("build", as_of=as_of)
+    # the shipped declaration and one more entry over play columns: a `when` an analyst
+    # writes must mean the same on both engines
+    entries = declared_segments()
+    entries.insert(1, PLAY_BASED_ENTRY)
+    declaration = segments_vars(entries)
+    run_dbt("build", "--exclude-resource-type", "unit_test", as_of=as_of, vars=declaration)
     on_postgres = read_marts(engine)
     assert len(on_postgres["user_segment"]) == 300
     assert {row["rule"] for row in on_postgres["user_segment"]} >= {"override", "vip", "active"}
+    assert any(
+        PLAY_BASED_ENTRY["name"] in row["matched_segments"] for row in on_postgres["user_segment"]
+    )
 
     # The lake as a URL, as in production (test_warehouse_switch.py gives a plain folder).
     monkeypatch.setenv("PULSE_LAKE_DIR", (tmp_path / "lake").as_uri())
     spark_command = os.environ.get("PULSE_SPARK_TEST_COMMAND", "run")
     refresh = refresh_on_spark(
         engine,
-        [spark_command, "--vars", f'{{"pulse__as_of": "{as_of.isoformat()}"}}'],
+        [spark_command, "--vars", json.dumps({"pulse__as_of": as_of.isoformat(), **declaration})],
         lag=timedelta(0),
         spark_dir=tmp_path / "spark",
     )
     assert refresh.exported["users"] == 300
-    assert refresh.loaded == {"user_activity": 300, "user_segment": 300, "segment_catalogue": 5}
+    declared = len(on_postgres["segment_catalogue"])
+    assert refresh.loaded == {
+        "user_activity": 300,
+        "user_segment": 300,
+        "segment_catalogue": declared,
+    }
     on_spark = read_marts(engine)
 
     for mart in COMPARED:
