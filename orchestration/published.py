@@ -12,43 +12,35 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-PUBLISHED_SCHEMA = "analytics"
-HISTORY_SCHEMA = "snapshots"
-CANDIDATE_SCHEMA = "analytics_candidate"
-
-# relation -> a query of what each publish moves (one indexed value each: no scans)
-PUBLISHED = {
-    f"{PUBLISHED_SCHEMA}.user_segment": "select computed_at from {relation} limit 1",
-    f"{PUBLISHED_SCHEMA}.segment_catalogue": "select computed_at from {relation} limit 1",
-    f"{PUBLISHED_SCHEMA}.user_segment_changes": "select max(changed_at) from {relation}",
-    f"{HISTORY_SCHEMA}.user_segment_history": "select max(dbt_valid_from) from {relation}",
-}
+PUBLISHED = (
+    "analytics.user_segment",
+    "analytics.segment_catalogue",
+    "analytics.user_segment_changes",
+    "snapshots.user_segment_history",
+)
 
 NOTHING_PUBLISHED = "nothing was published"
 
 
-def published_state(connection: Connection) -> dict[str, tuple[Any, Any]]:
-    """Each published relation's (oid, latest run moment); (None, None) when missing.
+def published_state(connection: Connection) -> dict[str, Any]:
+    """Each published relation's oid (None when missing), read from the catalog alone.
 
-    The oid changes when the gate swaps a table in; the moment when it appends.
+    Every publish swaps new `user_segment` and `segment_catalogue` tables in, in the one
+    transaction that also appends the history and the change feed, so unchanged oids
+    mean nothing was published. The catalog is read without locking the tables: a check
+    never waits behind a publish that is holding them.
     """
-    state: dict[str, tuple[Any, Any]] = {}
-    for relation, query in PUBLISHED.items():
-        oid = connection.execute(
+    return {
+        relation: connection.execute(
             text("select cast(to_regclass(:name) as oid)"), {"name": relation}
         ).scalar()
-        latest = (
-            connection.execute(text(query.format(relation=relation))).scalar()
-            if oid is not None
-            else None
-        )
-        state[relation] = (oid, latest)
-    return state
+        for relation in PUBLISHED
+    }
 
 
-def publish_outcome(before: dict[str, tuple[Any, Any]], after: dict[str, tuple[Any, Any]]) -> str:
+def publish_outcome(before: dict[str, Any], after: dict[str, Any]) -> str:
     """What a failed run did to the published relations, as checked: the end of its message."""
     changed = [relation for relation in PUBLISHED if before.get(relation) != after.get(relation)]
     if not changed:
-        return f"{NOTHING_PUBLISHED} (checked: {', '.join(PUBLISHED)} as before)"
+        return f"{NOTHING_PUBLISHED} (checked: the published tables are those before the run)"
     return "published relations changed during the run: " + ", ".join(changed)

@@ -10,27 +10,15 @@
     skipped node publishes nothing, and the log says which.
 
     Runs that did not build user_segment_transitions (`dbt test`, a partial selection,
-    the dry run's `+user_segment`) publish nothing and say nothing. -#}
+    the dry run's `+user_segment`) publish nothing and say nothing.
+
+    The transaction's work is one hook and its COMMIT the next (pulse_publish_commit),
+    sent only once the work has succeeded: a run killed meanwhile never commits. -#}
 {% macro pulse_publish(results) -%}
-    {%- if not execute or target.type != 'postgres' -%}
+    {%- set not_passed = pulse_not_passed(results) -%}
+    {%- if not_passed is none -%}
         {{ return('') }}
     {%- endif -%}
-    {%- set built = results | selectattr('node.resource_type', 'equalto', 'model')
-        | selectattr('node.name', 'equalto', 'user_segment_transitions') | list -%}
-    {%- if built | length == 0 -%}
-        {{ return('') }}
-    {%- endif -%}
-    {%- set prefix = var('pulse__schema_prefix', '') -%}
-    {%- if prefix.startswith('dryrun_') -%}
-        {{ log('publish gate: a dry run publishes nothing', info=True) }}
-        {{ return('') }}
-    {%- endif -%}
-    {%- set not_passed = [] -%}
-    {%- for result in results -%}
-        {%- if result.status not in ('success', 'pass', 'warn') -%}
-            {%- do not_passed.append(result.node.unique_id ~ ' (' ~ result.status ~ ')') -%}
-        {%- endif -%}
-    {%- endfor -%}
     {%- if not_passed -%}
         {{ log(
             'publish gate: nothing was published: ' ~ not_passed | length
@@ -40,6 +28,7 @@
         ) }}
         {{ return('') }}
     {%- endif -%}
+    {%- set prefix = var('pulse__schema_prefix', '') -%}
     {%- set replay = env_var('PULSE_REPLAY', '') | trim in ('1', 'true') -%}
     {{ log(
         'publish gate: every node passed; publishing user_segment, segment_catalogue'
@@ -47,6 +36,37 @@
         info=True,
     ) }}
     {{ return(pulse_publish_sql(prefix, replay)) }}
+{%- endmacro %}
+
+
+{#- The second on-run-end hook: commits what pulse_publish wrote (dbt runs it only when
+    the first hook succeeded). -#}
+{% macro pulse_publish_commit(results) -%}
+    {{ return('commit' if pulse_not_passed(results) == [] else '') }}
+{%- endmacro %}
+
+
+{#- The nodes of the run that did not pass, as "unique_id (status)"; none when the run
+    is not one that publishes (not PostgreSQL, a dry run, or no transitions built). -#}
+{% macro pulse_not_passed(results) -%}
+    {%- if not execute or target.type != 'postgres' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if var('pulse__schema_prefix', '').startswith('dryrun_') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set built = results | selectattr('node.resource_type', 'equalto', 'model')
+        | selectattr('node.name', 'equalto', 'user_segment_transitions') | list -%}
+    {%- if built | length == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set not_passed = [] -%}
+    {%- for result in results -%}
+        {%- if result.status not in ('success', 'pass', 'warn') -%}
+            {%- do not_passed.append(result.node.unique_id ~ ' (' ~ result.status ~ ')') -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(not_passed) }}
 {%- endmacro %}
 
 
@@ -68,6 +88,7 @@
         'user_id', 'segment', 'rule', 'matched_segments', 'last_active_at', 'deposit_30d',
         'created_at', 'as_of', 'computed_at', 'override_reason', 'override_expires_at',
     ] -%}
+    -- pulse publish gate (first, so the statement shows in pg_stat_activity's truncated text)
     begin;
     create schema if not exists {{ published_schema }};
     create schema if not exists {{ history_schema }};
@@ -139,7 +160,7 @@
     {% endif -%}
     alter table {{ candidate_schema }}.{{ name }} set schema {{ published_schema }};
     {% endfor -%}
-    commit;
+    -- the commit is the next hook's (pulse_publish_commit)
 {%- endmacro %}
 
 

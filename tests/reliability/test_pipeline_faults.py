@@ -70,16 +70,17 @@ def _refresh(env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-# A run publishes by committing the re-evaluated segments together with its run record.
-RUN_LOG = "analytics.user_segment_runs"
+# The publish gate's one transaction (dbt_project/macros/pulse_publish.sql), which ends
+# by swapping the candidates into analytics.
+PUBLISH_STATEMENT = "%pulse publish gate%"
 
 
 def _hold_publication(engine: Engine) -> Any:
-    """A reader's transaction that blocks the run record's insert (a SHARE lock), so a
-    run stops inside its publishing transaction, with its segments written but uncommitted."""
+    """A reader's transaction on the published user_segment, which the publish gate's swap
+    waits behind, so a run stops inside its publishing transaction, with the history and
+    the change feed written but uncommitted."""
     reader = engine.connect()
     transaction = reader.begin()
-    reader.execute(text(f"lock table {RUN_LOG} in share mode"))
     reader.execute(text("select count(*) from analytics.user_segment"))
     return reader, transaction
 
@@ -87,12 +88,12 @@ def _hold_publication(engine: Engine) -> Any:
 def _wait_for_publish_blocked(engine: Engine, database: str) -> None:
     query = text(
         "select count(*) from pg_stat_activity where datname = :db "
-        "and wait_event_type = 'Lock' and query ilike '%user_segment_runs%'"
+        "and wait_event_type = 'Lock' and query ilike :statement"
     )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         with engine.connect() as connection:
-            if connection.scalar(query, {"db": database}):
+            if connection.scalar(query, {"db": database, "statement": PUBLISH_STATEMENT}):
                 return
         time.sleep(0.1)
     raise AssertionError("the refresh never reached the publication of user_segment")
@@ -151,7 +152,7 @@ def test_a_second_refresh_while_one_runs_is_refused_and_the_result_equals_one_ru
         assert second.returncode != 0
         reason = second.stderr.decode()
         assert "another segment refresh is running" in reason, reason[-2000:]
-        assert "published user_segment left unchanged" in reason
+        assert "nothing was published" in reason
     finally:
         transaction.commit()
         reader.close()
