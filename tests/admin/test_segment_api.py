@@ -75,8 +75,8 @@ async def test_members_are_keyset_paginated_and_stable_under_inserts(
     with engine.begin() as connection:
         connection.execute(
             text(
-                "insert into analytics.user_activity "
-                "(user_id, segment, rule, evaluated_at) values (1, 'ACTIVE', 'active', now())"
+                "insert into analytics.user_segment "
+                "(user_id, segment, rule, computed_at) values (1, 'ACTIVE', 'active', now())"
             )
         )
     try:
@@ -90,7 +90,7 @@ async def test_members_are_keyset_paginated_and_stable_under_inserts(
             cursor = page["next_cursor"]
     finally:
         with engine.begin() as connection:
-            connection.execute(text("delete from analytics.user_activity where user_id = 1"))
+            connection.execute(text("delete from analytics.user_segment where user_id = 1"))
     assert seen == sorted([COHORT.active, *COHORT.active_ids])
 
 

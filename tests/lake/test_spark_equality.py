@@ -36,9 +36,9 @@ COMPARED = {
 
 PLAY_BASED_ENTRY = {
     "name": "LAPSED_ROULETTE_FAN",
-    "when": "last_play_at <= as_of - interval '3 days' and roulette_plays >= 30",
-    "description": "Players with 30 or more roulette plays who have not played for 3 days.",
-    "description_ko": "룰렛을 30번 이상 했지만 3일 동안 게임하지 않은 플레이어.",
+    "when": "last_play_at <= as_of - interval '3 days' and roulette_plays >= 10",
+    "description": "Players with 10 or more roulette plays who have not played for 3 days.",
+    "description_ko": "룰렛을 10번 이상 했지만 3일 동안 게임하지 않은 플레이어.",
 }
 
 
