@@ -37,6 +37,7 @@ SPARK_DBT_OPS = ("pulse_spark_models", "pulse_publish_models")
 
 raw_tables = AssetSelection.assets(*[asset.key for asset in raw_table_assets])
 
+
 def refresh_run_config(
     *,
     full_refresh: bool,
