@@ -23,7 +23,7 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 # - maintenance_work_mem=256MB: each full build creates six indexes on 1M-row tables;
 #   with the default 64MB the sorts spilled (2.2 s instead of 0.8 s for one of them);
 # - TimeZone=UTC: every moment is computed in UTC whatever the server's default, as on
-#   Spark; macros/postgres__dateadd.sql relies on it (a day is 24 hours).
+#   Spark.
 DBT_SESSION_OPTIONS = "-c jit=off -c work_mem=128MB -c maintenance_work_mem=256MB -c TimeZone=UTC"
 
 

@@ -150,14 +150,26 @@
     ), 'changed_at') }};
     {% endif %}
 
-    -- last, so the exclusive locks readers wait behind are held only until the commit
-    {% for name in ('segment_catalogue', 'user_segment') -%}
+    -- last, so the exclusive locks readers wait behind are held only until the commit;
+    -- taken together, in the order a reader names them (segments, then their catalogue),
+    -- so a reader of both never holds one while the swap waits for it
+    {%- set swapped = ('user_segment', 'segment_catalogue') -%}
+    {%- set published_relations = [] -%}
+    {%- for name in swapped -%}
     {%- set published = adapter.get_relation(
         database=target.database, schema=published_schema, identifier=name
     ) -%}
     {%- if published is not none -%}
-    drop {{ 'view' if published.is_view else 'table' }} {{ published_schema }}.{{ name }};
+    {%- do published_relations.append(published) -%}
+    {%- endif -%}
+    {%- endfor %}
+    {% if published_relations -%}
+    lock table {{ published_relations | join(', ') }} in access exclusive mode;
     {% endif -%}
+    {% for published in published_relations -%}
+    drop {{ 'view' if published.is_view else 'table' }} {{ published }};
+    {% endfor -%}
+    {% for name in swapped -%}
     alter table {{ candidate_schema }}.{{ name }} set schema {{ published_schema }};
     {% endfor -%}
     -- the commit is the next hook's (pulse_publish_commit)
