@@ -10,27 +10,17 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from sqlalchemy import Engine, text
 
 from ingest.config import PROJECT_ROOT
 from ingest.tokens import make_token
 from tests.admin.published import COHORT, published_catalogue, published_segment_of
+from tests.support.browser import chromium_page
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 ADMIN_SUBJECT = 31
 HOSTILE_REASON = '<img src=x onerror="window.pwned=1"> loyal since 2019'
@@ -81,13 +71,8 @@ def server_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser_page(server_url: str) -> Iterator[Page]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (see .ci/run)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+    with chromium_page() as page:
         yield page
-        browser.close()
 
 
 def test_console_lookup_override_and_chart(
