@@ -13,6 +13,9 @@ DRY_RUN_SCHEMA_PREFIX = "dryrun_"
 # How a run's as_of reaches dbt (macros/pulse_as_of.sql). Not `--vars`: dbt re-parses the
 # whole project whenever they change, and as_of changes on every scheduled run.
 AS_OF_VARIABLE = "PULSE_AS_OF"
+# "1" marks a replay of a past moment: the publish gate publishes its segments but never
+# enters them into the history or the change feed (macros/pulse_publish.sql).
+REPLAY_VARIABLE = "PULSE_REPLAY"
 
 # dagster-dbt runs a subset of the models (a replay, assets picked in the UI) as
 # `--select <models>` and leaves the tests to dbt's indirect selection, whose default
@@ -38,9 +41,13 @@ def normalize_as_of(value: str) -> str:
     return parsed.astimezone(UTC).isoformat(sep=" ")
 
 
-def dbt_as_of_environment(as_of: str | None) -> dict[str, str]:
-    """The environment that sets a run's as_of (empty value: the run's start)."""
-    return {AS_OF_VARIABLE: normalize_as_of(as_of) if as_of else ""}
+def dbt_as_of_environment(as_of: str | None, *, replay: bool = False) -> dict[str, str]:
+    """The environment that sets a run's as_of (empty value: the run's start) and marks a
+    replay (a past moment published without entering the history)."""
+    return {
+        AS_OF_VARIABLE: normalize_as_of(as_of) if as_of else "",
+        REPLAY_VARIABLE: "1" if replay else "",
+    }
 
 
 def dbt_build_args(

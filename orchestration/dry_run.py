@@ -10,7 +10,7 @@ instance and visible in the UI without ever counting as a publish of
 
 With PULSE_WAREHOUSE=spark the dry run exports the lake's new rows, builds on Spark
 into the `dryrun_` databases, and loads only `user_segment` into PostgreSQL's
-`dryrun_analytics`, where the comparison reads it.
+`dryrun_analytics_candidate`, where the comparison reads it.
 """
 
 import json
@@ -40,7 +40,8 @@ DRY_RUN_LOCK = "segment dry run"
 # dbt log events worth a line in the run's log: one per finished model and test.
 PROGRESS_EVENTS = ("LogModelResult", "LogTestResult")
 PUBLISHED_TABLE = "analytics.user_segment"
-DRY_RUN_TABLE = f"{DRY_RUN_SCHEMA_PREFIX}analytics.user_segment"
+# The dry run's candidate; the publish gate never runs for it (macros/pulse_publish.sql).
+DRY_RUN_TABLE = f"{DRY_RUN_SCHEMA_PREFIX}analytics_candidate.user_segment"
 
 
 class DryRunConfig(Config):
@@ -120,7 +121,7 @@ def export_to_lake(database: PulseDatabase) -> None:
 
 
 def load_dry_run_segments(database: PulseDatabase, spark_dir: Path) -> None:
-    """Load the Spark-built dry-run user_segment into PostgreSQL's dryrun_analytics."""
+    """Load the Spark-built dry-run user_segment into PostgreSQL's dryrun_analytics_candidate."""
     schema = DRY_RUN_TABLE.rsplit(".", 1)[0]
     [user_segment] = [mart for mart in LOADED_MARTS if mart.name == "user_segment"]
     engine = database.engine()

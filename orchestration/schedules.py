@@ -44,7 +44,7 @@ def build_schedules(settings: OrchestrationSettings) -> list[ScheduleDefinition]
         cron_schedule=settings.pulse_full_refresh_cron,
         execution_timezone=timezone,
         default_status=DefaultScheduleStatus.RUNNING,
-        description="Daily full refresh with the membership snapshot (PULSE_FULL_REFRESH_CRON).",
+        description="Daily full refresh, published through the gate (PULSE_FULL_REFRESH_CRON).",
     )
     def daily_full_refresh(context: ScheduleEvaluationContext) -> RunRequest:
         as_of = context.scheduled_execution_time.isoformat()

@@ -1,7 +1,7 @@
 """What a rule change would do: published segment -> proposed segment, per user.
 
-Compares `analytics.user_segment` (published) with the same table built by a dry
-run into `dryrun_analytics`. A user missing on one side shows as `(none)`.
+Compares `analytics.user_segment` (published) with the candidate a dry run built into
+`dryrun_analytics_candidate`. A user missing on one side shows as `(none)`.
 """
 
 from __future__ import annotations

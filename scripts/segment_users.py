@@ -1,7 +1,7 @@
 """Refresh Pulse's user segments through Dagster (the run is recorded and shows in the UI).
 
     python scripts/segment_users.py                        # incremental refresh, publishes
-    python scripts/segment_users.py --full-refresh         # full rebuild + membership snapshot
+    python scripts/segment_users.py --full-refresh         # rebuild the incremental models
     python scripts/segment_users.py --as-of 2026-11-01T00:00:00Z   # evaluate at that time
     python scripts/segment_users.py --dry-run              # build into dryrun_*, publish nothing,
                                                            # print the transition matrix
@@ -71,7 +71,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--full-refresh",
         action="store_true",
-        help="rebuild every model from scratch and take the membership snapshot",
+        help="rebuild every model from scratch",
     )
     arguments = parser.parse_args(argv)
     if arguments.dry_run and arguments.full_refresh:
@@ -183,45 +183,36 @@ class ProgressPrinter(threading.Thread):
             self.line(f"{self.checks_passed} checks passed")
 
 
-def execute(
-    job_name: str, run_config: dict[str, Any], tags: dict[str, str], *, replay: bool = False
-) -> Any:
-    """Run a job of the code location in this process, recorded in the Pulse instance.
-
-    `replay` leaves the membership history and the change feed alone: a replay of a past
-    moment must not enter them as if it were the present (`replay_selection`).
-    """
+def execute(job_name: str, run_config: dict[str, Any], tags: dict[str, str]) -> Any:
+    """Run a job of the code location in this process, recorded in the Pulse instance."""
     from dagster import DagsterInstance
 
     from orchestration.definitions import defs
-    from orchestration.jobs import replay_selection
 
     instance = DagsterInstance.get()
     run_id = str(uuid.uuid4())
     progress = ProgressPrinter(instance, run_id)
     progress.start()
     # dbt's own log lines are progress too, but stdout is reserved for the result (--json).
-    job = defs.resolve_job_def(job_name)
-    selection = replay_selection(job) if replay else None
     with contextlib.redirect_stdout(sys.stderr):
         try:
-            result = job.execute_in_process(
+            result = defs.resolve_job_def(job_name).execute_in_process(
                 run_config={**run_config, **QUIET_LOGGERS},
                 instance=instance,
                 raise_on_error=False,
                 run_id=run_id,
                 tags=tags,
-                asset_selection=selection,
             )
         finally:
             progress.stop()
     return result
 
 
-def failure_reason(result: Any) -> str:
-    """One line saying why a run failed and what that means for the published segments."""
+def failure_reason(result: Any, outcome: str) -> str:
+    """One line saying why a run failed and, as checked, what it did to the published
+    relations (`outcome`, from orchestration.published)."""
     from orchestration.alerts import root_cause_line
-    from orchestration.checks import USER_SEGMENT_KEY
+    from orchestration.published import NOTHING_PUBLISHED
 
     failed_checks = sorted(
         {
@@ -234,9 +225,6 @@ def failure_reason(result: Any) -> str:
             if not evaluation.passed
         }
     )
-    published = USER_SEGMENT_KEY in {
-        event.asset_key for event in result.all_events if event.is_step_materialization
-    }
     step_errors = [
         root_cause_line(event.event_specific_data.error)
         for event in result.all_events
@@ -245,11 +233,30 @@ def failure_reason(result: Any) -> str:
     # The step's own error says why (dbt failure summary, overlap guard, connection);
     # failed checks are added because non-blocking ones (freshness) do not fail a run.
     cause = step_errors[0] if step_errors else "see the run in the Dagster UI"
+    # The dbt step reports what it published, checked like `outcome`: said once.
+    cause = cause.split(f"; {NOTHING_PUBLISHED}", 1)[0]
     if failed_checks:
         names = ", ".join(failed_checks[:5]) + (" ..." if len(failed_checks) > 5 else "")
         cause += f"; failed checks: {names}"
-    outcome = "" if published else "; published user_segment left unchanged"
-    return f"segment refresh failed (run {result.run_id}): {cause}{outcome}"
+    return f"segment refresh failed (run {result.run_id}): {cause}; {outcome}"
+
+
+def published_state() -> dict[str, Any] | None:
+    """The published relations' identity, or None when the database cannot be read."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    from ingest.database_url import database_url
+    from orchestration.published import published_state as read_state
+
+    engine = create_engine(database_url())
+    try:
+        with engine.connect() as connection:
+            return read_state(connection)
+    except OperationalError:
+        return None
+    finally:
+        engine.dispose()
 
 
 def published_summary() -> dict[str, Any]:
@@ -301,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
             "segment_dry_run", {"ops": {"dry_run_user_segment": {"config": config}}}, tags
         )
         if not result.success:
-            print(failure_reason(result).replace("segment refresh", "dry run"), file=sys.stderr)
+            reason = failure_reason(result, "a dry run publishes nothing")
+            print(reason.replace("segment refresh", "dry run"), file=sys.stderr)
             return 1
         from orchestration.transitions import Transition, TransitionReport
 
@@ -317,16 +325,26 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from orchestration.jobs import refresh_run_config
+    from orchestration.published import publish_outcome
 
     job_name = "segment_full_refresh" if arguments.full_refresh else "segment_refresh"
-    result = execute(
-        job_name,
-        refresh_run_config(full_refresh=arguments.full_refresh, as_of=arguments.as_of),
-        tags,
+    before = published_state()
+    # A replay of a past moment must not enter the history and the change feed as if it
+    # were the present: the publish gate publishes its segments only.
+    config = refresh_run_config(
+        full_refresh=arguments.full_refresh,
+        as_of=arguments.as_of,
         replay=arguments.as_of is not None,
     )
+    result = execute(job_name, config, tags)
     if not result.success:
-        print(failure_reason(result), file=sys.stderr)
+        after = published_state()
+        outcome = (
+            publish_outcome(before, after)
+            if before is not None and after is not None
+            else "the published relations could not be read to check them"
+        )
+        print(failure_reason(result, outcome), file=sys.stderr)
         return 1
     summary = {"run_id": result.run_id, "job": job_name, **published_summary()}
     if arguments.json:

@@ -38,7 +38,7 @@ from playwright.sync_api import expect
 from ingest.config import PROJECT_ROOT
 from ingest.tokens import make_token
 from tests.support.auth import admin_headers, user_headers
-from tests.support.browser import chromium_page
+from tests.support.browser import chromium
 from tests.support.checkout import (
     REFRESH_PARTS,
     copy_checkout,
@@ -369,33 +369,38 @@ def test_two_segments_declared_in_dbt_project_yml_reach_every_surface(
 
 
 def check_console(base_url: str, declaration: list[dict[str, Any]]) -> None:
-    """The console's sizes, legend and Rules view list the new segments, each in a colour
-    of its own."""
+    """The console's sizes, legend, override picker and Rules view list the new segments,
+    each in a colour of its own; the Rules view gives their descriptions in the browser's
+    language (English or Korean)."""
     names = [entry["name"] for entry in declaration]
-    with chromium_page() as page:
-        page.goto(f"{base_url}/admin")
-        token = make_token(ADMIN_SUBJECT, admin=True)
-        page.evaluate("token => sessionStorage.setItem('pulse.adminToken', token)", token)
-        page.reload()
-        expect(page.locator("#app")).to_be_visible()
-        expect(page.locator("#segment-table tbody .badge")).to_have_text(names)
-        expect(page.locator("#chart-legend li")).to_have_count(len(names))
-        legend = page.eval_on_selector_all(
-            "#chart-legend li", "items => items.map(item => item.dataset.segment)"
-        )
-        assert legend == names
-        colours = page.eval_on_selector_all(
-            "#segment-table tbody .badge",
-            "nodes => nodes.map(node => getComputedStyle(node).backgroundColor)",
-        )
-        assert len(set(colours)) == len(names)
-        expect(page.locator("#override-segment option")).to_have_text(names)
+    token = make_token(ADMIN_SUBJECT, admin=True)
+    with chromium() as browser:
+        for locale, description in (("en-US", "description"), ("ko-KR", "description_ko")):
+            context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            page.goto(f"{base_url}/admin")
+            page.evaluate("token => sessionStorage.setItem('pulse.adminToken', token)", token)
+            page.reload()
+            expect(page.locator("#app")).to_be_visible()
+            expect(page.locator("#segment-table tbody .badge")).to_have_text(names)
+            expect(page.locator("#chart-legend li")).to_have_count(len(names))
+            legend = page.eval_on_selector_all(
+                "#chart-legend li", "items => items.map(item => item.dataset.segment)"
+            )
+            assert legend == names
+            colours = page.eval_on_selector_all(
+                "#segment-table tbody .badge",
+                "nodes => nodes.map(node => getComputedStyle(node).backgroundColor)",
+            )
+            assert len(set(colours)) == len(names)
+            expect(page.locator("#override-segment option")).to_have_text(names)
 
-        page.click("#view-rules")
-        rows = page.locator("#catalogue-table tbody tr")
-        expect(rows.locator(".badge")).to_have_text(names)
-        for index, entry in enumerate(declaration):
-            if entry in (WHALE, ROULETTE_LAPSED):
-                row = rows.nth(index)
-                expect(row.locator("td").nth(2)).to_have_text(entry["when"])
-                expect(row.locator(".description-ko")).to_have_text(entry["description_ko"])
+            page.click("#view-rules")
+            rows = page.locator("#catalogue-table tbody tr")
+            expect(rows.locator(".badge")).to_have_text(names)
+            for index, entry in enumerate(declaration):
+                if entry in (WHALE, ROULETTE_LAPSED):
+                    row = rows.nth(index)
+                    expect(row.locator("td").nth(2)).to_have_text(entry["when"])
+                    expect(row.locator("td.description")).to_have_text(entry[description])
+            context.close()

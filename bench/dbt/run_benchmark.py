@@ -43,14 +43,22 @@ from ingest.dbt_env import DBT_PROJECT_DIR, DBT_SESSION_OPTIONS, dbt_environment
 from orchestration.dbt_args import dbt_as_of_environment, dbt_build_args  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "results"
-# every node that writes a table: the profile and segments, the history and the change feed
+# every node that writes a table: the profile, the segment candidates and the transitions
+# (the publish gate that appends them to the history and the change feed is a hook)
 MODELS_AND_SNAPSHOT = (
     "user_activity",
     "user_segment",
-    "user_segment_history",
-    "user_segment_changes",
+    "segment_catalogue",
+    "user_segment_transitions",
 )
-DBT_SCHEMAS = ("staging", "intermediate", "analytics", "snapshots", "bench_baseline")
+DBT_SCHEMAS = (
+    "staging",
+    "intermediate",
+    "analytics",
+    "analytics_candidate",
+    "snapshots",
+    "bench_baseline",
+)
 
 # The profile and segment of users selected by {user_filter}, at :as_of, in one statement.
 # Same definitions as the dbt models (see models/marts/*.sql), written the way one

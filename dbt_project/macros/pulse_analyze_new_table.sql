@@ -1,5 +1,6 @@
-{#- A post-hook of the incremental tables: gives the planner statistics on a table
-    this run created (a full build, or a snapshot's first run), in the same
+{#- A post-hook of the incremental table (and a step of the publish, for the history
+    and the change feed): gives the planner statistics on a table
+    this run created (a full build, or the publish's first run), in the same
     transaction, so the next run plans with them. Until autovacuum gets to a new
     table (never, where it is off) the planner has none and guesses: the first
     incremental run after a full build then scanned the 1M-row history to close a

@@ -30,3 +30,15 @@ def type_string():
 
 def split_part(string_text, delimiter_text, part_number):
     return f"split_part({string_text}, {delimiter_text}, {part_number})"
+
+
+def cast(field, type):
+    return f"cast({field} as {type})"
+
+
+def concat(fields):
+    return f"concat({', '.join(fields)})"
+
+
+def hash(field):
+    return f"md5(cast({field} as text))"

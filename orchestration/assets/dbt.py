@@ -1,9 +1,11 @@
-"""The dbt models, snapshot and tests as Dagster assets and asset checks.
+"""The dbt models and tests as Dagster assets and asset checks.
 
-Every dbt test (model and source tests) becomes an asset check. Checks block:
-the asset runs `dbt build`, which runs each model's tests right after the model
-and skips everything downstream of a failed test, so a failing check on, say,
-`user_activity` leaves the published `user_segment` as it was and fails the run.
+Every dbt test (model and source tests) becomes an asset check. Checks block: the
+asset runs `dbt build`, which builds `user_segment` and `segment_catalogue` as
+candidates (schema `analytics_candidate`) and tests them there; its on-run-end hook
+publishes them, with the run's transitions, only when every node and test passed
+(dbt_project/macros/pulse_publish.sql). A failing check anywhere fails the run and
+leaves every published relation as it was, which the step checks before it says so.
 """
 
 from collections.abc import Iterator, Mapping
@@ -24,6 +26,7 @@ from orchestration.dbt_args import (
 )
 from orchestration.dbt_failures import failure_summary
 from orchestration.project import applied_dbt_environment, pulse_dbt_project
+from orchestration.published import publish_outcome, published_state
 from orchestration.resources import PulseDatabase
 
 # Held for the whole dbt build, so no two refreshes write the published tables at once.
@@ -44,6 +47,9 @@ class DbtRefreshConfig(Config):
     full_refresh: bool = False
     # ISO-8601 time the segments are evaluated at; unset: the run's start.
     as_of: str | None = None
+    # A replay of a past moment: publish its segments, but never enter them into the
+    # history or the change feed as if they were the present.
+    replay: bool = False
 
 
 pulse_translator = PulseDbtTranslator(
@@ -66,7 +72,8 @@ def pulse_dbt_models(
     config: DbtRefreshConfig,
 ) -> Iterator[Any]:
     args = dbt_build_args(full_refresh=config.full_refresh)
-    yield from locked_dbt_build(context, dbt, database, args, dbt_as_of_environment(config.as_of))
+    environment = dbt_as_of_environment(config.as_of, replay=config.replay)
+    yield from locked_dbt_build(context, dbt, database, args, environment)
 
 
 def locked_dbt_build(
@@ -79,13 +86,18 @@ def locked_dbt_build(
     """Run dbt under the refresh lock, stream its events, and fail the step if dbt failed.
 
     Every dbt step of a refresh (PostgreSQL, Spark, history) goes through here, so the
-    overlap guard and the failure summary are the same on both engines.
+    overlap guard and the failure summary are the same on both engines. A failure says
+    what the run did to the published relations, as read from the database.
     """
     environment = {**INDIRECT_SELECTION_ENVIRONMENT, **(extra_environment or {})}
     with database.exclusive(REFRESH_LOCK):
+        with database.connect() as connection:
+            before = published_state(connection)
         with applied_dbt_environment(environment):
             invocation = dbt.cli(args, context=context, raise_on_error=False)
         yield from invocation.stream()
-    if not invocation.is_successful():
-        # dbt skipped everything downstream of the failure: nothing after it was published.
-        raise Failure(description=failure_summary(invocation.get_artifact("run_results.json")))
+        if not invocation.is_successful():
+            with database.connect() as connection:
+                outcome = publish_outcome(before, published_state(connection))
+            summary = failure_summary(invocation.get_artifact("run_results.json"))
+            raise Failure(description=f"{summary}; {outcome}")

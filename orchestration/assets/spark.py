@@ -2,15 +2,16 @@
 
 The lineage reads: `app/<table>` (raw tables) -> `lake/<table>` (Parquet lake export)
 -> `spark/...` (the dbt models built on Spark from the lake) -> `analytics/user_activity`,
-`analytics/user_segment` and `analytics/segment_catalogue` (loaded back into PostgreSQL)
--> the membership snapshot and `analytics/user_segment_changes` (dbt on PostgreSQL, as on
-the PostgreSQL path).
+`analytics/user_segment` and `analytics/segment_catalogue` (loaded back into PostgreSQL,
+the latter two as candidates in `analytics_candidate`) -> the run's transitions (dbt on
+PostgreSQL), whose on-run-end hook is the publish gate, as on the PostgreSQL path.
 
-Checks block as on PostgreSQL: the Spark step runs `dbt build`, so a failing dbt test
-skips its downstream models and fails the step; Dagster then skips the load back, and
-the published tables stay as they were. Every step holds the refresh lock while it
-runs, so a second refresh started meanwhile fails at its first step instead of
-overlapping. All steps of a run share one Spark folder named after the run.
+Checks block: the Spark step runs `dbt build`, so a failing dbt test fails the step and
+Dagster skips the load back and the publish; a failing test of the transitions stops
+the publish gate. Either way every published relation stays as it was. Every step
+holds the refresh lock while it runs, so a second refresh started meanwhile fails at
+its first step instead of overlapping. All steps of a run share one Spark folder named
+after the run.
 """
 
 import shutil
@@ -36,7 +37,7 @@ from orchestration.assets.dbt import (
 from orchestration.dbt_args import dbt_as_of_environment, dbt_build_args
 from orchestration.lake.export import LAKE_TABLES, export_lake, lake_dir
 from orchestration.lake.load_back import LOADED_MARTS, load_marts
-from orchestration.lake.spark_build import HISTORY_EXCLUSION, HISTORY_SELECTION
+from orchestration.lake.spark_build import PUBLISH_SELECTION
 from orchestration.lake.spark_env import new_spark_dir, spark_environment
 from orchestration.project import pulse_dbt_project
 from orchestration.resources import PulseDatabase
@@ -44,7 +45,7 @@ from orchestration.resources import PulseDatabase
 SPARK_GROUP = "spark"
 LAKE_GROUP = "lake"
 SPARK_MODELS_OP = "pulse_spark_models"
-HISTORY_OP = "pulse_history_models"
+PUBLISH_OP = "pulse_publish_models"
 
 
 def lake_key(table: str) -> AssetKey:
@@ -114,8 +115,8 @@ def lake_export(context: AssetExecutionContext, database: PulseDatabase) -> Iter
     project=pulse_dbt_project,
     dagster_dbt_translator=SparkDbtTranslator(settings=translator_settings),
     name=SPARK_MODELS_OP,
-    # Built on PostgreSQL after the load back (a snapshot merges rows; Parquet cannot).
-    exclude=HISTORY_SELECTION,
+    # Built on PostgreSQL after the load back, against the published history there.
+    exclude=PUBLISH_SELECTION,
 )
 def pulse_spark_models(
     context: AssetExecutionContext,
@@ -126,7 +127,7 @@ def pulse_spark_models(
     args = spark_dbt_arguments(dbt_build_args())
     environment = {
         **spark_environment(run_spark_dir(context)),
-        **dbt_as_of_environment(config.as_of),
+        **dbt_as_of_environment(config.as_of, replay=config.replay),
     }
     yield from locked_dbt_build(context, dbt, database, args, environment)
 
@@ -138,7 +139,7 @@ def pulse_spark_models(
             AssetKey(["analytics", mart.name]),
             deps=[spark_key(AssetKey(["analytics", mart.name]))],
             group_name="dbt_marts",
-            description=f"The Spark-built {mart.name}, swapped into PostgreSQL atomically.",
+            description=f"The Spark-built {mart.name}, loaded into PostgreSQL's {mart.schema}.",
         )
         for mart in LOADED_MARTS
     ],
@@ -163,18 +164,19 @@ def spark_load_back(context: AssetExecutionContext, database: PulseDatabase) -> 
     manifest=pulse_dbt_project.manifest_path,
     project=pulse_dbt_project,
     dagster_dbt_translator=PulseDbtTranslator(settings=translator_settings),
-    name=HISTORY_OP,
-    select=HISTORY_SELECTION,
-    exclude=HISTORY_EXCLUSION,
+    name=PUBLISH_OP,
+    select=PUBLISH_SELECTION,
 )
-def pulse_history_models(
+def pulse_publish_models(
     context: AssetExecutionContext,
     dbt: DbtCliResource,
     database: PulseDatabase,
     config: DbtRefreshConfig,
 ) -> Iterator[Any]:
+    """The transitions of the loaded candidate, tested; the on-run-end hook publishes."""
     args = dbt_build_args(full_refresh=config.full_refresh)
-    yield from locked_dbt_build(context, dbt, database, args, dbt_as_of_environment(config.as_of))
+    environment = dbt_as_of_environment(config.as_of, replay=config.replay)
+    yield from locked_dbt_build(context, dbt, database, args, environment)
 
 
-spark_refresh_assets = [lake_export, pulse_spark_models, spark_load_back, pulse_history_models]
+spark_refresh_assets = [lake_export, pulse_spark_models, spark_load_back, pulse_publish_models]

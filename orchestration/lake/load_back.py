@@ -1,11 +1,13 @@
 """Load the Spark-built marts back into PostgreSQL, atomically.
 
-The admin API and the console read `analytics.user_activity`, `analytics.user_segment`
-and `analytics.segment_catalogue` in PostgreSQL whichever engine built them. A load copies
-each mart's Parquet files into a new table beside the published one and builds its
-indexes, then swaps all of them in one transaction: a reader sees the old marts or
-the new ones, never a half-loaded or mixed set (it waits for the swap's lock for an
-instant).
+The admin API and the console read the published segments in PostgreSQL whichever
+engine built them. A load copies each mart's Parquet files into a new table beside its
+destination and builds its indexes, then swaps all of them in one transaction.
+`user_segment` and `segment_catalogue` land where the PostgreSQL build puts them, as
+candidates in `analytics_candidate`: the publish gate (a PostgreSQL dbt step whose
+on-run-end hook publishes) moves them into `analytics` with the run's transitions.
+`user_activity`, the profiles the segments were evaluated from, replaces the
+PostgreSQL copy in `analytics`.
 """
 
 from __future__ import annotations
@@ -17,29 +19,30 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 from sqlalchemy import Engine
 
-SCHEMA = "analytics"
 COPY_BATCH_ROWS = 50_000
 
 
 @dataclass(frozen=True)
 class LoadedMart:
     name: str
+    # The schema the PostgreSQL build puts it in (dbt_project.yml), without a prefix.
+    schema: str
     # (columns, unique) of each index, as the PostgreSQL build creates them (dbt configs).
     indexes: tuple[tuple[tuple[str, ...], bool], ...]
 
 
-# Every mart the admin API reads, published together.
 LOADED_MARTS = (
     LoadedMart(
         "user_activity",
-        (
-            (("user_id",), True),
-            (("updated_at",), False),
-            (("evaluated_at",), False),
-        ),
+        "analytics",
+        ((("user_id",), True), (("updated_at",), False), (("evaluated_at",), False)),
     ),
-    LoadedMart("user_segment", ((("user_id",), True), (("segment", "user_id"), False))),
-    LoadedMart("segment_catalogue", ((("name",), True),)),
+    LoadedMart(
+        "user_segment",
+        "analytics_candidate",
+        ((("user_id",), True), (("segment", "user_id"), False)),
+    ),
+    LoadedMart("segment_catalogue", "analytics_candidate", ((("name",), True),)),
 )
 
 
@@ -62,7 +65,7 @@ def postgres_type(arrow_type: pa.DataType) -> str:
     raise ValueError(f"no PostgreSQL type for the Parquet type {arrow_type}")
 
 
-def stage_mart(engine: Engine, mart: LoadedMart, folder: Path, schema: str = SCHEMA) -> int:
+def stage_mart(engine: Engine, mart: LoadedMart, folder: Path, schema: str) -> int:
     """Copy the rows of the Parquet files in `folder` into <schema>.<mart>__loading, with
     the mart's indexes; returns the rows."""
     dataset = ds.dataset(folder, format="parquet")
@@ -92,14 +95,13 @@ def stage_mart(engine: Engine, mart: LoadedMart, folder: Path, schema: str = SCH
     return rows
 
 
-def publish_staged(engine: Engine, marts: tuple[LoadedMart, ...], schema: str = SCHEMA) -> None:
-    """Replace the published marts with their staged tables in one short transaction.
+def publish_staged(engine: Engine, marts: tuple[tuple[LoadedMart, str], ...]) -> None:
+    """Replace each (mart, schema)'s table with its staged one in one short transaction.
 
-    What it replaces may be a view (user_segment was one, on user_activity, in earlier
-    PostgreSQL builds), so the marts are dropped dependents first (reverse order).
+    What it replaces may be a view (a database built before the marts were tables).
     """
     with engine.begin() as connection:
-        for mart in reversed(marts):
+        for mart, schema in marts:
             kind = connection.exec_driver_sql(
                 "select relkind from pg_class where oid = to_regclass(%s)",
                 (f"{schema}.{mart.name}",),
@@ -107,29 +109,28 @@ def publish_staged(engine: Engine, marts: tuple[LoadedMart, ...], schema: str = 
             if kind is not None:
                 relation_type = "view" if kind == "v" else "table"
                 connection.exec_driver_sql(f"drop {relation_type} {schema}.{mart.name}")
-        for mart in marts:
             connection.exec_driver_sql(
                 f"alter table {schema}.{_loading_name(mart)} rename to {mart.name}"
             )
 
 
-def load_mart(engine: Engine, mart: LoadedMart, folder: Path, schema: str = SCHEMA) -> int:
+def load_mart(engine: Engine, mart: LoadedMart, folder: Path, schema: str) -> int:
     """Replace <schema>.<mart> with the rows of the Parquet files in `folder`; returns rows."""
     rows = stage_mart(engine, mart, folder, schema)
-    publish_staged(engine, (mart,), schema)
+    publish_staged(engine, ((mart, schema),))
     return rows
 
 
 def load_marts(engine: Engine, spark_dir: Path) -> dict[str, int]:
-    """Load every Spark-built mart the admin API reads, published together; returns the
-    rows per mart."""
+    """Load every Spark-built mart into its PostgreSQL schema, swapped in together;
+    returns the rows per mart."""
     from orchestration.lake.spark_env import mart_folder
 
-    loaded = {
-        mart.name: stage_mart(engine, mart, mart_folder(spark_dir, mart.name))
-        for mart in LOADED_MARTS
-    }
-    publish_staged(engine, LOADED_MARTS)
+    loaded = {}
+    for mart in LOADED_MARTS:
+        folder = mart_folder(spark_dir, mart.name, mart.schema)
+        loaded[mart.name] = stage_mart(engine, mart, folder, mart.schema)
+    publish_staged(engine, tuple((mart, mart.schema) for mart in LOADED_MARTS))
     return loaded
 
 

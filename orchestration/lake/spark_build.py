@@ -3,10 +3,11 @@
 1. export the raw tables' new rows to the Parquet lake (`export.py`);
 2. `dbt <command> --target spark`: the same models, reading the lake (a new Spark
    folder per run; dbt runs in its own process, so each run gets its own JVM);
-3. load `user_activity`, `user_segment` and `segment_catalogue` back into PostgreSQL
-   (`load_back.py`);
-4. on PostgreSQL, `dbt build` of the membership snapshot and `user_segment_changes`
-   over the loaded `user_segment` (a snapshot merges rows, which Parquet tables cannot).
+3. load `user_activity` back into PostgreSQL, and `user_segment` and
+   `segment_catalogue` as candidates (`load_back.py`);
+4. on PostgreSQL, `dbt build` of the run's transitions (the loaded candidate against
+   the published history, which lives on PostgreSQL); its on-run-end hook is the
+   publish gate, as on the PostgreSQL path.
 """
 
 from __future__ import annotations
@@ -25,10 +26,7 @@ from orchestration.lake.export import export_lake, lake_dir
 from orchestration.lake.load_back import load_marts
 from orchestration.lake.spark_env import new_spark_dir, spark_environment
 
-HISTORY_SELECTION = "user_segment_history user_segment_changes"
-# The change feed's relationship test reads the staging users, which live on Spark here
-# (Spark's build already tested user_segment against them).
-HISTORY_EXCLUSION = "relationships_user_segment_changes_user_id__user_id__ref_stg_app__users_"
+PUBLISH_SELECTION = "user_segment_transitions"
 
 
 @dataclass
@@ -42,11 +40,10 @@ class DbtFailed(RuntimeError):
     """A dbt step of the Spark refresh failed (its output is in the message's log path)."""
 
 
-def history_arguments(dbt_arguments: list[str]) -> list[str]:
-    """`dbt build` of the history on PostgreSQL, with the refresh's vars and full-refresh flag."""
-    arguments = ["build", "--select", HISTORY_SELECTION, "--exclude", HISTORY_EXCLUSION]
-    if "--full-refresh" in dbt_arguments:
-        arguments.append("--full-refresh")
+def publish_arguments(dbt_arguments: list[str]) -> list[str]:
+    """`dbt build` of the transitions on PostgreSQL (then the publish gate), with the
+    refresh's vars."""
+    arguments = ["build", "--select", PUBLISH_SELECTION]
     if "--vars" in dbt_arguments:
         position = dbt_arguments.index("--vars")
         arguments += dbt_arguments[position : position + 2]
@@ -96,7 +93,7 @@ def refresh_on_spark(
     spark_dir: Path | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> SparkRefresh:
-    """Export, build on Spark, load back, then the history on PostgreSQL.
+    """Export, build on Spark, load back, then the transitions and the publish on PostgreSQL.
 
     `dbt_arguments` are those of the PostgreSQL refresh (`build`, `--vars ...`);
     `--full-refresh` changes nothing on Spark, where every run rebuilds from the lake.
@@ -107,5 +104,5 @@ def refresh_on_spark(
     spark_arguments = [argument for argument in dbt_arguments if argument != "--full-refresh"]
     refresh.spark_dir = build_on_spark(spark_arguments, spark_dir=spark_dir, extra_env=extra_env)
     refresh.loaded = load_marts(engine, refresh.spark_dir)
-    run_dbt(history_arguments(dbt_arguments), target="postgres", extra_env=extra_env)
+    run_dbt(publish_arguments(dbt_arguments), target="postgres", extra_env=extra_env)
     return refresh

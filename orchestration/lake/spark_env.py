@@ -90,6 +90,7 @@ def spark_environment(spark_dir: Path | None = None) -> dict[str, str]:
 
 
 def mart_folder(spark_dir: Path, table: str, database: str = MARTS_DATABASE) -> Path:
-    """Where the Spark build left a mart's Parquet files (`dryrun_analytics` for a dry run)."""
+    """Where the Spark build left a mart's Parquet files: `database` is the mart's schema
+    (`analytics`, `analytics_candidate`, with `dryrun_` before it in a dry run)."""
     warehouse = Path(os.environ.get("PULSE_SPARK_WAREHOUSE_DIR") or spark_dir / "warehouse")
     return warehouse / f"{database}.db" / table

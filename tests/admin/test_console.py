@@ -9,7 +9,14 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.mark.parametrize(
-    "path", ["/admin", "/admin/static/console.js", "/admin/static/console.css"]
+    "path",
+    [
+        "/admin",
+        "/admin/static/console.js",
+        "/admin/static/console.css",
+        "/admin/static/messages.en.json",
+        "/admin/static/messages.ko.json",
+    ],
 )
 async def test_console_files_carry_a_strict_csp(client: httpx.AsyncClient, path: str) -> None:
     response = await client.get(path)

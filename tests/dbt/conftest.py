@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-DBT_SCHEMAS = ("staging", "intermediate", "analytics", "snapshots")
+DBT_SCHEMAS = ("staging", "intermediate", "analytics", "analytics_candidate", "snapshots")
 
 
 @dataclass

@@ -184,17 +184,21 @@ def test_dry_run_prefix_leaves_published_schemas_alone(engine: Engine, run_dbt: 
             connection.scalars(
                 text(
                     "select table_schema || '.' || table_name from information_schema.tables "
-                    "where table_schema in ('analytics', 'dryrun_analytics', 'dryrun_snapshots')"
+                    "where table_schema in "
+                    "('analytics', 'dryrun_analytics', 'dryrun_analytics_candidate', 'snapshots', "
+                    "'dryrun_snapshots')"
                 )
             )
         )
     assert {
         "dryrun_analytics.user_activity",
-        "dryrun_analytics.user_segment",
-        "dryrun_analytics.segment_catalogue",
-        "dryrun_analytics.user_segment_changes",
-        "dryrun_snapshots.user_segment_history",
+        "dryrun_analytics_candidate.user_segment",
+        "dryrun_analytics_candidate.segment_catalogue",
+        "dryrun_analytics_candidate.user_segment_transitions",
     } <= built
+    # a dry run's candidates are never published, not even into the dryrun_ schemas
+    assert "dryrun_analytics.user_segment" not in built
+    assert not any("snapshots." in name for name in built)
     assert not any(name.startswith("analytics.") for name in built)
 
 
@@ -234,7 +238,7 @@ def test_failing_upstream_test_keeps_user_segment_from_being_published(
     )
     assert outcome.statuses[failing_test] == "fail"
     assert outcome.statuses["user_segment"] == "skipped"
-    assert outcome.statuses["user_segment_history"] == "skipped"
+    assert outcome.statuses["user_segment_transitions"] == "skipped"
     with engine.connect() as connection:
         assert connection.scalar(text("select to_regclass('analytics.user_segment')")) is None
 
@@ -263,7 +267,7 @@ def _full_evaluation(
         as_of=as_of,
         vars={"pulse__schema_prefix": "dryrun_", **vars},
     )
-    return _published(engine, "dryrun_analytics.user_segment")
+    return _published(engine, "dryrun_analytics_candidate.user_segment")
 
 
 def _incremental_run(
@@ -363,9 +367,14 @@ def test_history_is_fed_only_the_players_whose_segment_or_rule_changed(
         add_event(engine, user_id, "dice_play", first_as_of + days(10) - timedelta(hours=1))
     run_dbt("build", as_of=first_as_of)
 
-    # the next moment published, the history not yet taken: its query returns player 1 only
-    run_dbt("build", "--exclude", "user_segment_history+", as_of=first_as_of + days(10))
-    compiled = run_dbt("compile", "--select", "user_segment_history").compiled
+    # the next run's transitions, what the publish appended: player 1 only
+    run_dbt("build", as_of=first_as_of + days(10))
     with engine.connect() as connection:
-        fed = connection.execute(text(compiled["user_segment_history"])).mappings().all()
-    assert [(row["user_id"], row["segment"]) for row in fed] == [(1, "DORMANT_SHORT")]
+        fed = (
+            connection.execute(text("select * from analytics_candidate.user_segment_transitions"))
+            .mappings()
+            .all()
+        )
+    assert [(row["user_id"], row["from_segment"], row["segment"]) for row in fed] == [
+        (1, "NEW", "DORMANT_SHORT")
+    ]

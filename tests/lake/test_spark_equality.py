@@ -139,7 +139,7 @@ def test_postgres_and_spark_build_identical_marts(
         ]
         assert not differing, f"{mart}: {len(differing)} rows differ, first: {differing[0]}"
 
-    # the membership history and change feed were built on PostgreSQL from the loaded segments
+    # the publish gate appended the loaded segments' transitions on PostgreSQL
     with engine.connect() as connection:
         first_appearances = connection.scalar(
             text("select count(*) from analytics.user_segment_changes where from_segment is null")

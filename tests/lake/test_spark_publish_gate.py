@@ -32,6 +32,7 @@ pytestmark = pytest.mark.slow
 PUBLISHED = (
     "analytics.user_activity",
     "analytics.user_segment",
+    "analytics.segment_catalogue",
     "analytics.user_segment_changes",
     "snapshots.user_segment_history",
 )
@@ -102,17 +103,17 @@ def test_a_failed_dbt_test_on_spark_publishes_nothing(
     assert f"1 node(s) failed: test.pulse.{FAILED_TEST}" in reason
     failed_checks = reason.split("failed checks: ", 1)[1].split(";", 1)[0].split(", ")
     assert FAILED_TEST in failed_checks
-    assert reason.endswith("published user_segment left unchanged")
+    assert "nothing was published (checked: " in reason
     run_id = reason.removeprefix(FAILURE_PREFIX).split(")", 1)[0]
     spark_dir = new_spark_dir(run_id)
     try:
         # Spark built user_activity, so there was something to load: the failed step
-        # stopped the load back and the history, which never started.
+        # stopped the load back and the publish, which never started.
         assert "built spark/analytics/user_activity" in refresh.stderr
         assert list(mart_folder(spark_dir, "user_activity").glob("*.parquet"))
         assert "built spark/analytics/user_segment" not in refresh.stderr
         assert "step spark_load_back started" not in refresh.stderr
-        assert "step pulse_history_models started" not in refresh.stderr
+        assert "step pulse_publish_models started" not in refresh.stderr
     finally:
         shutil.rmtree(spark_dir, ignore_errors=True)
 

@@ -98,24 +98,26 @@ def test_spark_lineage_reads_app_tables_lake_spark_then_postgres_marts(
     assert parents("analytics", "user_segment") == {
         AssetKey(["spark", "analytics", "user_segment"])
     }
-    assert parents("snapshots", "user_segment_history") == {AssetKey(["analytics", "user_segment"])}
+    assert AssetKey(["analytics", "user_segment"]) in parents(
+        "analytics_candidate", "user_segment_transitions"
+    )
     # dbt tests on Spark are asset checks of the Spark-built models
     checks = {key.asset_key for key in graph.asset_check_keys}
     assert AssetKey(["spark", "analytics", "user_activity"]) in checks
-    # both refresh jobs take the whole Spark path and the snapshot
+    # both refresh jobs take the whole Spark path and the publish step
     for name in ("segment_refresh", "segment_full_refresh"):
         selected = spark_defs.resolve_job_def(name).asset_layer.selected_asset_keys
         assert {
             AssetKey(["lake", "ranking_snapshots"]),
             AssetKey(["spark", "analytics", "user_segment"]),
             AssetKey(["analytics", "user_segment"]),
-            AssetKey(["snapshots", "user_segment_history"]),
+            AssetKey(["analytics_candidate", "user_segment_transitions"]),
         } <= selected
 
 
 def test_refresh_run_config_targets_the_configured_engine() -> None:
     on_spark = refresh_run_config(full_refresh=True, as_of="2026-11-01", warehouse="spark")
-    assert set(on_spark["ops"]) == {"pulse_spark_models", "pulse_history_models"}  # type: ignore[arg-type]
+    assert set(on_spark["ops"]) == {"pulse_spark_models", "pulse_publish_models"}  # type: ignore[arg-type]
     on_postgres = refresh_run_config(full_refresh=False, warehouse="postgres")
     assert on_postgres == {"ops": {"pulse_dbt_models": {"config": {"full_refresh": False}}}}
 
@@ -174,6 +176,6 @@ def test_segment_users_publishes_the_same_segments_on_both_engines(
     assert published(engine, with_computed_at=True) == before
     with engine.connect() as connection:
         proposed_as_of = connection.scalar(
-            text("select max(as_of) from dryrun_analytics.user_segment")
+            text("select max(as_of) from dryrun_analytics_candidate.user_segment")
         )
     assert proposed_as_of == datetime.fromisoformat(earlier)

@@ -36,6 +36,7 @@ def seeded_database(engine: Engine) -> Engine:
         )
         connection.execute(text("drop schema if exists analytics cascade"))
         connection.execute(text("drop schema if exists snapshots cascade"))
+        connection.execute(text("drop schema if exists analytics_candidate cascade"))
     subprocess.run(
         [sys.executable, "scripts/generate_demo_data.py", "--users", "300"],
         cwd=PROJECT_ROOT,

@@ -43,8 +43,8 @@ def test_a_fresh_checkout_without_a_manifest_loads_every_asset(tmp_path: Path) -
     assert {
         "analytics/user_activity",
         "analytics/user_segment",
-        "analytics/user_segment_changes",
-        "snapshots/user_segment_history",
+        "analytics/segment_catalogue",
+        "analytics_candidate/user_segment_transitions",
     } <= set(assets)
 
 

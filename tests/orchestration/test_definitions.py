@@ -61,13 +61,13 @@ def test_dbt_tests_and_source_tests_are_asset_checks() -> None:
     assert "deposit_feed_is_fresh" in by_asset["app/ranking_snapshots"]
 
 
-def test_refresh_jobs_carry_the_run_queue_tag_and_take_the_snapshot() -> None:
-    snapshot = AssetKey(["snapshots", "user_segment_history"])
+def test_refresh_jobs_carry_the_run_queue_tag_and_build_the_transitions() -> None:
+    transitions = AssetKey(["analytics_candidate", "user_segment_transitions"])
     for name in ("segment_refresh", "segment_full_refresh"):
         job = defs.resolve_job_def(name)
         assert job.tags["pulse/refresh"]
-        # user_segment_changes is derived from the snapshot: every refresh takes it.
-        assert snapshot in job.asset_layer.selected_asset_keys
+        # the history and the change feed are appended from them: every refresh builds them
+        assert transitions in job.asset_layer.selected_asset_keys
 
 
 def test_dbt_build_args_for_refreshes_and_dry_runs() -> None:
@@ -125,10 +125,12 @@ def test_an_invalid_declaration_is_reported_on_one_line_naming_its_entries() -> 
 def test_as_of_reaches_dbt_through_the_environment_so_dbt_parses_partially() -> None:
     # --vars that change on every run would make dbt re-parse the whole project
     assert dbt_as_of_environment("2026-11-01T09:00:00+09:00") == {
-        "PULSE_AS_OF": "2026-11-01 00:00:00+00:00"
+        "PULSE_AS_OF": "2026-11-01 00:00:00+00:00",
+        "PULSE_REPLAY": "",
     }
     # always set, so a value left in the process's environment never leaks into a run
-    assert dbt_as_of_environment(None) == {"PULSE_AS_OF": ""}
+    assert dbt_as_of_environment(None) == {"PULSE_AS_OF": "", "PULSE_REPLAY": ""}
+    assert dbt_as_of_environment("2026-11-01", replay=True)["PULSE_REPLAY"] == "1"
 
 
 def test_as_of_is_normalized_to_utc_and_rejects_garbage() -> None:

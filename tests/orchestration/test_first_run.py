@@ -9,26 +9,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from dagster import AssetKey
 from sqlalchemy import create_engine, text
 
 from ingest.config import PROJECT_ROOT
-from orchestration.definitions import defs
-from orchestration.jobs import HISTORY_KEY, replay_selection
-
-CHANGES_KEY = AssetKey(["analytics", "user_segment_changes"])
-
-
-def test_a_replay_leaves_out_the_history_and_what_is_derived_from_it() -> None:
-    for name in ("segment_refresh", "segment_full_refresh"):
-        job = defs.resolve_job_def(name)
-        selected = replay_selection(job)
-        assert HISTORY_KEY not in selected and CHANGES_KEY not in selected
-        assert {key.to_user_string() for key in selected} >= {
-            "analytics/user_segment",
-            "analytics/user_activity",
-            "app/activity_events",
-        }
 
 
 def test_as_of_replay_is_a_valid_first_command(scratch_database: str, tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ from tests.orchestration.conftest import REPLAY_USER_ID
 from tests.support.segments import declared_segments, segments_vars
 from tests.support.webhook import WebhookReceiver
 
-SNAPSHOT_KEY = AssetKey(["snapshots", "user_segment_history"])
+TRANSITIONS_KEY = AssetKey(["analytics_candidate", "user_segment_transitions"])
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
@@ -80,6 +80,16 @@ def history_rows(engine: Engine) -> list[tuple[Any, ...]]:
         ]
 
 
+def change_rows(engine: Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                text("select * from analytics.user_segment_changes order by changed_at, change_id")
+            )
+        ]
+
+
 def segment_of(engine: Engine, user_id: int) -> tuple[str, datetime]:
     with engine.connect() as connection:
         row = connection.execute(
@@ -114,7 +124,7 @@ def test_full_refresh_materializes_every_asset_and_passes_every_check(
     expected = defs.resolve_job_def("segment_full_refresh").asset_layer.selected_asset_keys
     observed = {event.asset_key for event in full_refresh.get_asset_observation_events()}
     assert AssetKey(["app", "activity_events"]) in observed
-    assert {USER_SEGMENT_KEY, SNAPSHOT_KEY} <= materialized
+    assert {USER_SEGMENT_KEY, TRANSITIONS_KEY} <= materialized
     assert materialized | observed == set(expected)
     evaluations = [
         event.event_specific_data
@@ -209,8 +219,10 @@ def test_failing_upstream_check_blocks_user_segment_and_alerts(
     assert any("accepted_values" in text and "failed" in text for text in texts)
     assert any("run of segment_refresh failed" in text for text in texts)
     assert any("1 failing row(s)" in json.dumps(body) for body in webhook.bodies)
-    # The run alert carries the dbt failure summary, not Dagster's generic "steps failed".
+    # The run alert carries the dbt failure summary, not Dagster's generic "steps failed",
+    # and what the run did to the published relations, as the step checked it.
     assert any("dbt build failed" in json.dumps(body) for body in webhook.bodies)
+    assert any("nothing was published" in json.dumps(body) for body in webhook.bodies)
 
 
 def test_a_second_refresh_never_overlaps_a_running_one(
@@ -352,6 +364,7 @@ def test_as_of_reproduces_a_past_moment(
     past = (datetime.now(UTC) - timedelta(days=15)).replace(microsecond=0)
     script = load_script()
     history_before = history_rows(seeded_database)
+    changes_before = change_rows(seeded_database)
 
     assert script.main(["--as-of", past.isoformat(), "--json"]) == 0
 
@@ -361,6 +374,7 @@ def test_as_of_reproduces_a_past_moment(
     assert segment_of(seeded_database, REPLAY_USER_ID) == ("ACTIVE", past)
     # A replay is not the present: the membership history (and change feed) stay as they were.
     assert history_rows(seeded_database) == history_before
+    assert change_rows(seeded_database) == changes_before
 
 
 def test_script_exits_non_zero_with_one_line_for_bad_input() -> None:

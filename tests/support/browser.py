@@ -1,4 +1,4 @@
-"""Headless Debian Chromium driven by Playwright, for the console's browser tests."""
+"""Debian's Chromium driven by playwright, for the console's browser tests."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -22,13 +22,13 @@ CHROMIUM_FLAGS = [
 
 
 @contextmanager
-def chromium_page() -> Iterator[Page]:
-    """A page of Debian's Chromium (never a downloaded build), closed afterwards."""
+def chromium() -> Iterator[Browser]:
+    """Headless Chromium; fails the test with a hint when the browser is not installed."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (`make browser`)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
-            yield browser.new_page(viewport={"width": 1280, "height": 900})
+            yield browser
         finally:
             browser.close()

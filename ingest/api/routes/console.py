@@ -1,4 +1,5 @@
-"""The admin web console: one HTML page and its script and stylesheet, served as files.
+"""The admin web console: one HTML page, its script, stylesheet and message catalogues
+(one per language, `messages.<language>.json`), served as files.
 
 The page holds no data; it calls the admin API with the admin's token. Every
 response carries a strict Content-Security-Policy: only this origin's script and
@@ -28,6 +29,8 @@ SECURITY_HEADERS = {
 STATIC_FILES = {
     "console.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
+    "messages.en.json": "application/json; charset=utf-8",
+    "messages.ko.json": "application/json; charset=utf-8",
 }
 
 router = APIRouter(prefix="/admin", include_in_schema=False)

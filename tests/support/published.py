@@ -1,0 +1,35 @@
+"""Reading everything the publish gate publishes, to compare before and after a run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+# What readers read: the publish gate moves them together or not at all.
+PUBLISHED_RELATIONS = (
+    "analytics.user_segment",
+    "analytics.segment_catalogue",
+    "analytics.user_segment_changes",
+    "snapshots.user_segment_history",
+)
+
+
+def published_snapshot(engine: Engine) -> dict[str, tuple[Any, list[tuple[Any, ...]]]]:
+    """Each published relation's identity (its oid changes on a swap) and all its rows."""
+    state: dict[str, tuple[Any, list[tuple[Any, ...]]]] = {}
+    with engine.connect() as connection:
+        for relation in PUBLISHED_RELATIONS:
+            oid = connection.scalar(
+                text("select cast(to_regclass(:name) as oid)"), {"name": relation}
+            )
+            rows = (
+                sorted(
+                    (tuple(row) for row in connection.execute(text(f"select * from {relation}"))),
+                    key=repr,
+                )
+                if oid is not None
+                else []
+            )
+            state[relation] = (oid, rows)
+    return state
