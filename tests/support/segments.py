@@ -7,6 +7,7 @@ needs "the shipped declaration without NEW" or "the VIP entry" derives it.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import yaml
@@ -33,3 +34,13 @@ def fallback_name() -> str:
 def segments_vars(entries: list[dict[str, Any]]) -> dict[str, Any]:
     """The dbt vars that replace the declaration for one run."""
     return {SEGMENTS_VAR: entries}
+
+
+def insert_entry(project_yml: str, entry: dict[str, Any], before: str) -> str:
+    """dbt_project.yml's text with `entry` added to pulse__segments just before the entry
+    named `before`, as an analyst types it: every other line (comments too) kept as is."""
+    anchor = re.compile(rf"^(?P<indent>[ ]*)- name: {re.escape(before)}[ ]*$", re.MULTILINE)
+    [match] = list(anchor.finditer(project_yml))
+    rendered = yaml.safe_dump([entry], allow_unicode=True, sort_keys=False, width=1000)
+    indented = "".join(f"{match['indent']}{line}\n" for line in rendered.splitlines())
+    return project_yml[: match.start()] + indented + project_yml[match.start() :]
