@@ -46,7 +46,7 @@ from tests.support.checkout import (
     run_segment_refresh,
 )
 from tests.support.live_server import LiveServer, live_server
-from tests.support.segments import SEGMENTS_VAR, declared_segments, insert_entry
+from tests.support.segments import SEGMENTS_VAR, declared_segments, expected_catalogue, insert_entry
 
 pytestmark = pytest.mark.slow
 
@@ -270,18 +270,7 @@ def test_two_segments_declared_in_dbt_project_yml_reach_every_surface(
             entry["is_fallback"],
         )
         for entry in catalogue["entries"]
-    ] == [
-        (
-            priority,
-            entry["name"],
-            entry["name"].lower(),
-            entry.get("when"),
-            entry["description"],
-            entry.get("description_ko"),
-            priority == len(declaration),
-        )
-        for priority, entry in enumerate(declaration, start=1)
-    ]
+    ] == expected_catalogue(declaration)
 
     # Members and CSV export of the new segments.
     assert members(api, "WHALE") == exported(api, "WHALE") == [WHALE_PLAYER]

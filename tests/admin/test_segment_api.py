@@ -18,6 +18,7 @@ from tests.admin.published import (
     published_segment_of,
 )
 from tests.support.auth import admin_headers, user_headers
+from tests.support.segments import expected_catalogue
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("published_cohort")]
 
@@ -87,20 +88,17 @@ async def test_catalogue_route_publishes_the_declared_entries_with_their_sizes(
     body = await get_json(client, "/admin/api/segments/catalogue")
     counts = published_counts(engine)
     assert [
-        (e["priority"], e["name"], e["rule"], e["when"], e["description"], e["description_ko"])
-        for e in body["entries"]
-    ] == [
         (
-            priority,
-            entry["name"],
-            entry["name"].lower(),
-            entry.get("when"),
-            entry["description"],
-            entry.get("description_ko"),
+            e["priority"],
+            e["name"],
+            e["rule"],
+            e["when"],
+            e["description"],
+            e["description_ko"],
+            e["is_fallback"],
         )
-        for priority, entry in enumerate(DECLARED, start=1)
-    ]
-    assert [e["is_fallback"] for e in body["entries"]] == [False] * (len(NAMES) - 1) + [True]
+        for e in body["entries"]
+    ] == expected_catalogue(DECLARED)
     assert [e["users"] for e in body["entries"]] == [counts.get(name, 0) for name in NAMES]
     assert body["total_users"] == 30
     assert datetime.fromisoformat(body["as_of"]) == published_cohort

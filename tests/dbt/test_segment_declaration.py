@@ -12,7 +12,12 @@ from sqlalchemy import Engine, text
 
 from tests.dbt.conftest import RunDbt
 from tests.dbt.data import add_event, add_override, add_user, days, rows_by_user
-from tests.support.segments import declared_segments, fallback_name, segments_vars
+from tests.support.segments import (
+    declared_segments,
+    expected_catalogue,
+    fallback_name,
+    segments_vars,
+)
 
 Entries = list[dict[str, Any]]
 # Builds under another declaration leave out dbt's unit tests, as refreshes do: they
@@ -57,18 +62,7 @@ def test_the_catalogue_publishes_the_declaration_with_the_runs_labels(
             row["is_fallback"],
         )
         for row in catalogue
-    ] == [
-        (
-            priority,
-            entry["name"],
-            entry["name"].lower(),
-            entry.get("when"),
-            entry["description"],
-            entry.get("description_ko"),
-            priority == len(declared),
-        )
-        for priority, entry in enumerate(declared, start=1)
-    ]
+    ] == expected_catalogue(declared)
     assert {(row["as_of"], row["computed_at"]) for row in catalogue} == {tuple(published_labels)}
     assert published_labels.as_of == as_of
 

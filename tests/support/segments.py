@@ -31,6 +31,23 @@ def fallback_name() -> str:
     return declared_segments()[-1]["name"]
 
 
+def expected_catalogue(entries: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """What the published catalogue must hold for a declaration, one tuple per entry in
+    priority order: (priority, name, rule, when, description, description_ko, is_fallback)."""
+    return [
+        (
+            priority,
+            entry["name"],
+            entry["name"].lower(),
+            entry.get("when"),
+            entry["description"],
+            entry.get("description_ko"),
+            priority == len(entries),
+        )
+        for priority, entry in enumerate(entries, start=1)
+    ]
+
+
 def segments_vars(entries: list[dict[str, Any]]) -> dict[str, Any]:
     """The dbt vars that replace the declaration for one run."""
     return {SEGMENTS_VAR: entries}
