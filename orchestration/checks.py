@@ -3,7 +3,8 @@
 They read the tables rather than Dagster's event log, so they tell the truth
 whichever way a table was last written (schedule, script, backfill):
 - `user_segment_is_fresh`: the published `analytics.user_segment` was computed
-  within PULSE_SEGMENT_MAX_AGE_MINUTES (default 120);
+  within PULSE_SEGMENT_MAX_AGE_MINUTES (default 120), as its publication
+  (`analytics.segment_publication`) says;
 - `deposit_feed_is_fresh`: `app.ranking_snapshots` received a snapshot within
   PULSE_DEPOSIT_FEED_MAX_SILENCE_MINUTES (default 360).
 The `freshness_checks` job runs both (and observes the raw tables) on its own schedule.
@@ -77,7 +78,7 @@ def build_freshness_checks(settings: OrchestrationSettings) -> list[AssetChecksD
         description="The published user_segment was computed recently enough.",
     )
     def user_segment_is_fresh(database: PulseDatabase) -> AssetCheckResult:
-        latest = _latest(database, f"{PUBLISHED_SCHEMA}.user_segment", "computed_at")
+        latest = _latest(database, f"{PUBLISHED_SCHEMA}.segment_publication", "computed_at")
         return freshness_result(latest, segment_max_age, datetime.now(UTC), "user_segment")
 
     @asset_check(

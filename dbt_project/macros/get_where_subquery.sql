@@ -28,26 +28,25 @@
 {%- endmacro %}
 
 
-{#- Where the data a run consumes starts, as a SQL literal: the start of the latest
-    published run (the computed_at of user_segment, which every run rebuilds after the
-    raw tables' tests) minus var pulse__late_arrival_minutes (what an incremental run
-    reads again); on a full build, or before any run, as_of minus var
+{#- Where the data a run consumes starts, as a SQL literal: the start of the published
+    run (its computed_at, in analytics.segment_publication; every run publishes after
+    the raw tables' tests) minus var pulse__late_arrival_minutes (what an incremental run
+    reads again); on a full build, or before any publish, as_of minus var
     pulse__test_lookback_days. -#}
 {% macro pulse_recent_arrivals() -%}
     {%- set lookback = dbt.dateadd('day', -1 * var('pulse__test_lookback_days'), pulse_as_of()) -%}
     {%- if flags.FULL_REFRESH or not execute -%}
         {{ return(lookback) }}
     {%- endif -%}
-    {%- set published = adapter.get_relation(
+    {%- set publication = adapter.get_relation(
         database=target.database,
         schema=generate_schema_name('analytics', none),
-        identifier='user_segment',
+        identifier='segment_publication',
     ) -%}
-    {%- if published is none -%}
+    {%- if publication is none -%}
         {{ return(lookback) }}
     {%- endif -%}
-    {#- every row carries the run's computed_at: one row tells -#}
-    {%- set rows = run_query('select computed_at from ' ~ published ~ ' limit 1').rows -%}
+    {%- set rows = run_query('select computed_at from ' ~ publication).rows -%}
     {%- set latest = rows[0][0] if rows | length > 0 else none -%}
     {%- if latest is none -%}
         {{ return(lookback) }}

@@ -1,12 +1,16 @@
 {#- The publish gate, the project's on-run-end hook (dbt_project.yml).
 
-    A run builds user_segment, segment_catalogue and user_segment_transitions into
-    analytics_candidate, which no reader reads, and tests them there. Only when every
-    node and test of the run passed does this hook publish, in ONE transaction: the
-    transitions are appended to the history and the change feed, then the candidate
-    tables replace the published ones by `alter table ... set schema`. Readers see the
-    old state or the new one, never a mix, and wait only for the renames, which come
-    last so their exclusive locks are held for an instant. Any failed, errored or
+    A run builds user_segment_updates (the players whose published row moves),
+    segment_catalogue and user_segment_transitions into analytics_candidate, which no
+    reader reads, and tests them there. Only when every node and test of the run passed
+    does this hook publish, in ONE transaction: the transitions are appended to the
+    history and the change feed, the updates are written into the published rows
+    (analytics.user_segment_members), the publication (analytics.segment_publication:
+    the run's as_of and computed_at) is replaced, and the candidate catalogue replaces
+    the published one by `alter table ... set schema`. Readers read analytics.user_segment,
+    a view of the rows with the publication's as_of and computed_at: they see the old
+    state or the new one, never a mix, and wait only for the catalogue's rename, which
+    comes last so its exclusive lock is held for an instant. Any failed, errored or
     skipped node publishes nothing, and the log says which.
 
     Runs that did not build user_segment_transitions (`dbt test`, a partial selection,
@@ -150,28 +154,17 @@
     ), 'changed_at') }};
     {% endif %}
 
-    -- last, so the exclusive locks readers wait behind are held only until the commit;
-    -- taken together, in the order a reader names them (segments, then their catalogue),
-    -- so a reader of both never holds one while the swap waits for it
-    {%- set swapped = ('user_segment', 'segment_catalogue') -%}
-    {%- set published_relations = [] -%}
-    {%- for name in swapped -%}
-    {%- set published = adapter.get_relation(
-        database=target.database, schema=published_schema, identifier=name
-    ) -%}
-    {%- if published is not none -%}
-    {%- do published_relations.append(published) -%}
-    {%- endif -%}
-    {%- endfor %}
-    {% if published_relations -%}
-    lock table {{ published_relations | join(', ') }} in access exclusive mode;
+    {{ pulse_publish_members_sql(candidate_schema, published_schema, replay) }}
+
+    -- last, so the exclusive lock readers of the catalogue wait behind is held only
+    -- until the commit
+    {%- set published_catalogue = adapter.get_relation(
+        database=target.database, schema=published_schema, identifier='segment_catalogue'
+    ) %}
+    {% if published_catalogue is not none -%}
+    drop {{ 'view' if published_catalogue.is_view else 'table' }} {{ published_catalogue }};
     {% endif -%}
-    {% for published in published_relations -%}
-    drop {{ 'view' if published.is_view else 'table' }} {{ published }};
-    {% endfor -%}
-    {% for name in swapped -%}
-    alter table {{ candidate_schema }}.{{ name }} set schema {{ published_schema }};
-    {% endfor -%}
+    alter table {{ candidate_schema }}.segment_catalogue set schema {{ published_schema }};
     -- the commit is the next hook's (pulse_publish_commit)
 {%- endmacro %}
 
@@ -186,4 +179,150 @@
         schema=generate_schema_name('snapshots', none),
         identifier='user_segment_history',
     )) }}
+{%- endmacro %}
+
+
+{#- The published rows: one per player, the columns of user_segment but the run's as_of
+    and computed_at, which the publication holds (they move every run; the rows move
+    only where a player's segment, rule, matched entries, features or override did).
+    Written from the run's user_segment_updates; readers read them through the view
+    analytics.user_segment. Created on the first publish, and again when the
+    columns of user_segment changed (user_segment_updates then holds every player). -#}
+{% macro pulse_publish_members_sql(candidate_schema, published_schema, replay) -%}
+    {%- set updates = candidate_schema ~ '.user_segment_updates' -%}
+    {%- set members = published_schema ~ '.user_segment_members' -%}
+    {%- set publication = published_schema ~ '.segment_publication' -%}
+    {%- set columns = pulse_member_columns() -%}
+    {%- set profile_columns = columns[4:-2] -%}
+    {%- set members_relation = adapter.get_relation(
+        database=target.database, schema=published_schema, identifier='user_segment_members'
+    ) -%}
+    {%- set members_current = members_relation is not none
+        and pulse_relation_columns(members_relation) == columns -%}
+    {%- set view_relation = adapter.get_relation(
+        database=target.database, schema=published_schema, identifier='user_segment'
+    ) -%}
+    {%- set publication_exists = adapter.get_relation(
+        database=target.database, schema=published_schema, identifier='segment_publication'
+    ) is not none -%}
+    {% if not members_current -%}
+    {% if members_relation is not none -%}
+    -- the columns changed: the view goes with the old rows, and both are made anew
+    drop table {{ members }} cascade;
+    {% endif -%}
+    create table {{ members }} as
+    select {{ columns | join(', ') }} from {{ updates }} with no data;
+    -- the admin API's lookups by player, and its pages through a segment's members
+    create unique index user_segment_members_user_id_idx on {{ members }} (user_id);
+    create index user_segment_members_segment_idx on {{ members }} (segment, user_id);
+    {%- endif %}
+    {% if not publication_exists -%}
+    -- one row: the published run
+    create table {{ publication }} (
+        as_of timestamp with time zone not null,
+        computed_at timestamp with time zone not null,
+        published_at timestamp with time zone not null,
+        replay boolean not null
+    );
+    {%- endif %}
+
+    delete from {{ members }}
+    where user_id in (select user_id from {{ updates }} where is_removed);
+
+    insert into {{ members }} as published ({{ columns | join(', ') }})
+    select {{ columns | join(', ') }}
+    from {{ updates }}
+    where not is_removed
+    on conflict (user_id) do update set
+        {% for column in columns[1:] -%}
+        {{ column }} = excluded.{{ column }}{{ ',' if not loop.last }}
+        {% endfor -%}
+    -- a row already equal is not written again
+    where (
+        {%- for column in columns[1:] -%}
+        published.{{ column }}{{ ', ' if not loop.last }}
+        {%- endfor -%}
+    ) is distinct from (
+        {%- for column in columns[1:] -%}
+        excluded.{{ column }}{{ ', ' if not loop.last }}
+        {%- endfor -%}
+    );
+
+    delete from {{ publication }};
+    insert into {{ publication }} (as_of, computed_at, published_at, replay)
+    select as_of, computed_at, now(), {{ 'true' if replay else 'false' }}
+    from {{ candidate_schema }}.segment_catalogue
+    where is_fallback;
+    {% if not members_current %}
+    analyze {{ members }};
+    {% endif -%}
+
+    {% if not members_current or view_relation is none or not view_relation.is_view -%}
+    {% if view_relation is not none and not view_relation.is_view -%}
+    -- published by an earlier release of the gate as a table
+    drop table {{ view_relation }};
+    {% endif -%}
+    create view {{ published_schema }}.user_segment as
+    select
+        members.user_id,
+        members.segment,
+        members.rule,
+        members.matched_segments,
+        publication.as_of,
+        publication.computed_at,
+        {% for column in profile_columns -%}
+        members.{{ column }},
+        {% endfor -%}
+        members.override_reason,
+        members.override_expires_at
+    from {{ members }} as members
+    cross join {{ publication }} as publication;
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- The columns of the published rows, in order (user_segment's without as_of and
+    computed_at). -#}
+{% macro pulse_member_columns() -%}
+    {%- set profile_columns = pulse_segment_profile_columns() | map(attribute=0)
+        | reject('equalto', 'user_id') | list -%}
+    {{ return(['user_id', 'segment', 'rule', 'matched_segments'] + profile_columns
+        + ['override_reason', 'override_expires_at']) }}
+{%- endmacro %}
+
+
+{#- A relation's column names, lower case, in order. -#}
+{% macro pulse_relation_columns(relation) -%}
+    {{ return(adapter.get_columns_in_relation(relation) | map(attribute='name')
+        | map('lower') | list) }}
+{%- endmacro %}
+
+
+{#- The published rows (a relation) that this run's updates are computed against, or
+    none when every player is an update: before the first publish, after a replay (the
+    history does not hold what a replay published, so every player must be compared
+    with it again), when their columns are not this release's, on Spark, and while
+    parsing. -#}
+{% macro pulse_published_members() -%}
+    {%- if not execute or target.type != 'postgres' -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set schema = generate_schema_name('analytics', none) -%}
+    {%- set members = adapter.get_relation(
+        database=target.database, schema=schema, identifier='user_segment_members'
+    ) -%}
+    {%- set publication = adapter.get_relation(
+        database=target.database, schema=schema, identifier='segment_publication'
+    ) -%}
+    {%- if members is none or publication is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set rows = run_query('select replay from ' ~ publication).rows -%}
+    {%- if rows | length != 1 or rows[0][0] -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if pulse_relation_columns(members) != pulse_member_columns() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(members) }}
 {%- endmacro %}

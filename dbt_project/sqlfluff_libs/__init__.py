@@ -22,3 +22,15 @@ def pulse_segments():
 def pulse_segment_profile_columns():
     # the shape only: sqlfluff lints the SQL around the columns, not their list
     return [("user_id", "integer"), ("created_at", "timestamp with time zone")]
+
+
+def pulse_member_columns():
+    # the shape only, as above
+    return ["user_id", "segment", "rule"]
+
+
+class _Target:
+    type = "postgres"
+
+
+target = _Target()

@@ -1,6 +1,6 @@
--- Every user in app.users has exactly one row in user_segment. The totals must match
--- on every run; user by user, it checks the users written since the previous run (the
--- others were checked then, and a unique index keeps their rows single).
+-- Every user in app.users has exactly one row in user_segment, the rules' evaluation
+-- that the run publishes from. The totals must match on every run; user by user, it
+-- checks the users written since the previous run (the others were checked then).
 with
 
 users as (

@@ -3,21 +3,24 @@
 -- Overrides are left out (their segment is the admin's, not the rules').
 with
 
-user_segment as (
+user_segment_updates as (
 
-    select * from {{ ref('user_segment') }}
+    -- the rows the run publishes (the others were checked when they were published)
+    select * from {{ ref('user_segment_updates') }}
+    where not is_removed
 
 )
 
 select
-    user_segment.user_id,
-    user_segment.segment,
-    user_segment.rule,
-    user_segment.matched_segments
-from user_segment
+    user_segment_updates.user_id,
+    user_segment_updates.segment,
+    user_segment_updates.rule,
+    user_segment_updates.matched_segments
+from user_segment_updates
 where
-    user_segment.rule <> 'override'
+    user_segment_updates.rule <> 'override'
     and (
-        {{ dbt.split_part('user_segment.matched_segments', "','", 1) }} <> user_segment.segment
-        or lower(user_segment.segment) <> user_segment.rule
+        {{ dbt.split_part('user_segment_updates.matched_segments', "','", 1) }}
+        <> user_segment_updates.segment
+        or lower(user_segment_updates.segment) <> user_segment_updates.rule
     )

@@ -4,8 +4,8 @@ The admin API and the console read the published segments in PostgreSQL whicheve
 engine built them. A load copies each mart's Parquet files into a new table beside its
 destination and builds its indexes, then swaps all of them in one transaction.
 `user_segment` and `segment_catalogue` land where the PostgreSQL build puts them, as
-candidates in `analytics_candidate`: the publish gate (a PostgreSQL dbt step whose
-on-run-end hook publishes) moves them into `analytics` with the run's transitions.
+candidates in `analytics_candidate`: a PostgreSQL dbt step compares them with the
+published rows and history, and its on-run-end hook (the publish gate) publishes them.
 `user_activity`, the profiles the segments were evaluated from, replaces the
 PostgreSQL copy in `analytics`.
 """

@@ -26,7 +26,8 @@ from orchestration.lake.export import export_lake, lake_dir
 from orchestration.lake.load_back import load_marts
 from orchestration.lake.spark_env import new_spark_dir, spark_environment
 
-PUBLISH_SELECTION = "user_segment_transitions"
+# Built on PostgreSQL against the published rows and history, then published by the gate.
+PUBLISH_SELECTION = "user_segment_updates user_segment_transitions"
 
 
 @dataclass
@@ -41,8 +42,8 @@ class DbtFailed(RuntimeError):
 
 
 def publish_arguments(dbt_arguments: list[str]) -> list[str]:
-    """`dbt build` of the transitions on PostgreSQL (then the publish gate), with the
-    refresh's vars."""
+    """`dbt build` of the updates and transitions on PostgreSQL (then the publish gate),
+    with the refresh's vars."""
     arguments = ["build", "--select", PUBLISH_SELECTION]
     if "--vars" in dbt_arguments:
         position = dbt_arguments.index("--vars")

@@ -117,8 +117,8 @@ async def test_members_are_keyset_paginated_and_stable_under_inserts(
     with engine.begin() as connection:
         connection.execute(
             text(
-                "insert into analytics.user_segment (user_id, segment, rule, computed_at) "
-                "values (1, :segment, lower(:segment), now())"
+                "insert into analytics.user_segment_members (user_id, segment, rule) "
+                "values (1, :segment, lower(:segment))"
             ),
             {"segment": FALLBACK},
         )
@@ -133,7 +133,7 @@ async def test_members_are_keyset_paginated_and_stable_under_inserts(
             cursor = page["next_cursor"]
     finally:
         with engine.begin() as connection:
-            connection.execute(text("delete from analytics.user_segment where user_id = 1"))
+            connection.execute(text("delete from analytics.user_segment_members where user_id = 1"))
     assert seen == sorted([COHORT.active, *COHORT.active_ids])
 
 

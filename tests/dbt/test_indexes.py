@@ -42,9 +42,10 @@ def test_marts_and_history_carry_their_lookup_indexes(engine: Engine, run_dbt: R
         assert (True, "user_id") in activity
         assert any(columns.startswith("updated_at") for _, columns in activity)
         assert (False, "evaluated_at") in activity
-        # the admin API's lookups by user and pages through a segment's members
+        # the admin API's lookups by user and pages through a segment's members (the
+        # published rows under the view analytics.user_segment)
         assert {(True, "user_id"), (False, "segment,user_id")} <= _indexed_columns(
-            engine, "analytics", "user_segment"
+            engine, "analytics", "user_segment_members"
         )
         history = _indexed_columns(engine, "snapshots", "user_segment_history")
         assert {(False, "user_id,dbt_valid_from"), (False, "dbt_valid_from")} <= history

@@ -1,6 +1,6 @@
 """The singular tests fail on the rows they guard: a charge after the run's as_of (read
 from user_activity), a negative 30-day deposit sum and a segment that is not the first
-matched one (read from the candidate user_segment, which the tests check before the
+matched one (read from the candidate user_segment_updates, which the tests check before the
 publish gate publishes it)."""
 
 from __future__ import annotations
@@ -22,10 +22,14 @@ from tests.dbt.data import add_event, add_user
             "analytics.user_activity",
             "last_charge_at = evaluated_at + interval '1 day'",
         ),
-        ("assert_deposit_30d_not_negative", "analytics_candidate.user_segment", "deposit_30d = -1"),
+        (
+            "assert_deposit_30d_not_negative",
+            "analytics_candidate.user_segment_updates",
+            "deposit_30d = -1",
+        ),
         (
             "assert_rule_is_the_first_matched_segment",
-            "analytics_candidate.user_segment",
+            "analytics_candidate.user_segment_updates",
             "matched_segments = 'SOMETHING_ELSE,' || matched_segments",
         ),
     ],

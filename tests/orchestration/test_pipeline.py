@@ -144,6 +144,22 @@ def test_full_refresh_materializes_every_asset_and_passes_every_check(
     assert segment_of(seeded_database, REPLAY_USER_ID)[0] == "DORMANT_SHORT"
 
 
+def test_freshness_check_reads_the_published_run(
+    full_refresh: ExecuteInProcessResult, dagster_instance: DagsterInstance
+) -> None:
+    assert full_refresh.success
+    result = run_job(dagster_instance, "freshness_checks")
+    evaluation = next(
+        event.event_specific_data
+        for event in result.all_events
+        if event.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
+        and event.event_specific_data.check_name == "user_segment_is_fresh"
+    )
+    # a missing or unreadable publication fails the check as "nothing yet"
+    assert evaluation.passed, evaluation.description
+    assert evaluation.metadata["age_minutes"].value < 5
+
+
 @pytest.fixture
 def bad_event_type(seeded_database: Engine) -> Iterator[None]:
     """An event type the rules do not know, as a broken ingest release could write."""

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 # What readers read: the publish gate moves them together or not at all.
 PUBLISHED_RELATIONS = (
     "analytics.user_segment",
+    "analytics.segment_publication",
     "analytics.segment_catalogue",
     "analytics.user_segment_changes",
     "snapshots.user_segment_history",
@@ -16,7 +17,7 @@ PUBLISHED_RELATIONS = (
 
 
 def published_snapshot(engine: Engine) -> dict[str, tuple[Any, list[tuple[Any, ...]]]]:
-    """Each published relation's identity (its oid changes on a swap) and all its rows."""
+    """Each published relation's identity (its oid: a swap or a new view changes it) and rows."""
     state: dict[str, tuple[Any, list[tuple[Any, ...]]]] = {}
     with engine.connect() as connection:
         for relation in PUBLISHED_RELATIONS:

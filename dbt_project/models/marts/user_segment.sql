@@ -1,14 +1,10 @@
 {{
     config(
-        materialized='table',
-        indexes=[
-            {'columns': ['user_id'], 'unique': true},
-            {'columns': ['segment', 'user_id']},
-        ],
+        materialized='table' if target.type == 'spark' else 'view',
     )
 }}
 
-{#- Exactly one segment per player at the run's as_of, rebuilt on every run from the
+{#- Exactly one segment per player at the run's as_of, evaluated on every run from the
     profiles, the overrides and as_of, so a rule that depends on time needs no
     bookkeeping (docs/decisions/segment-rules.md).
 
@@ -17,8 +13,11 @@
     as_of, macros/pulse_segments.sql), the first entry whose `when` held gives the
     segment, and the last entry is the fallback. An override in force at as_of wins over
     every rule, if its segment is still declared (docs/decisions/removed-segment-overrides.md).
-    The indexes serve the admin API's lookups by user and pages through a segment's
-    members. -#}
+
+    A view on PostgreSQL: user_segment_updates reads it once, to keep the players whose
+    published row it changes, so the 1M rows are evaluated on every run but written only
+    where they moved (docs/decisions/publish-gate.md). On Spark a table, which the marts'
+    load-back copies into PostgreSQL. -#}
 {%- set segments = pulse_segments() -%}
 {%- set rules = segments[:-1] -%}
 {%- set fallback = segments[-1] -%}

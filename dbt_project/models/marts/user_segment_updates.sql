@@ -1,0 +1,78 @@
+{{
+    config(
+        materialized='table',
+        indexes=[
+            {'columns': ['user_id'], 'unique': true},
+        ],
+    )
+}}
+
+{#- What the run publishes into the published segments: the players whose row in
+    user_segment (every player, evaluated at this run's as_of) differs from their
+    published row, and the players without one. Every player's rules are evaluated on
+    every run; only the rows that moved are written, tested and published
+    (docs/decisions/publish-gate.md). The run's as_of and computed_at are the
+    publication's, not compared: they move every run.
+
+    A published player no longer in user_segment gets a row with is_removed (only
+    user_id set), which the publish deletes.
+
+    Every row is new when nothing comparable is published: before the first publish,
+    after a replay (whose rows the history does not know; macros/pulse_publish.sql) and
+    when the published rows have other columns. -#}
+{%- set published = pulse_published_members() -%}
+{%- set compared_columns = pulse_member_columns() | reject('equalto', 'user_id') | list -%}
+
+with
+
+user_segment as (
+
+    select * from {{ ref('user_segment') }}
+
+),
+
+{% if published -%}
+published_members as (
+
+    select * from {{ published }}
+
+),
+{% endif %}
+
+publishable as (
+
+    select
+        {% if published -%}
+        coalesce(user_segment.user_id, published_members.user_id) as user_id,
+        {%- else -%}
+        user_segment.user_id,
+        {%- endif %}
+        {% for column in compared_columns -%}
+        user_segment.{{ column }},
+        {% endfor -%}
+        user_segment.as_of,
+        user_segment.computed_at,
+        user_segment.user_id is null as is_removed
+
+    from user_segment
+    {% if published -%}
+    -- one pass over both sides: new and changed players, and removed ones
+    full outer join published_members
+        on user_segment.user_id = published_members.user_id
+    where
+        user_segment.user_id is null
+        or published_members.user_id is null
+        or (
+            {%- for column in compared_columns %}
+            user_segment.{{ column }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        ) is distinct from (
+            {%- for column in compared_columns %}
+            published_members.{{ column }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        )
+    {%- endif %}
+
+)
+
+select * from publishable
