@@ -97,36 +97,7 @@
     create schema if not exists {{ published_schema }};
     create schema if not exists {{ history_schema }};
     {% if not replay %}
-    {% if not history_exists -%}
-    -- One row per player and version of (segment, rule); dbt_valid_to null = current.
-    -- The column names are those of the dbt snapshot that kept the history before.
-    create table {{ history }} as
-    select
-        {{ version_columns | join(', ') }},
-        change_id as dbt_scd_id,
-        computed_at as dbt_updated_at,
-        computed_at as dbt_valid_from,
-        computed_at as dbt_valid_to
-    from {{ transitions }}
-    with no data;
-    -- one player's periods (the admin API), the open version of each player (closed by
-    -- the next transition; a second one is refused), the versions a run opened
-    create index user_segment_history_user_id_idx on {{ history }} (user_id, dbt_valid_from);
-    create unique index user_segment_history_open_version_idx on {{ history }} (user_id)
-        where dbt_valid_to is null;
-    create index user_segment_history_valid_from_idx on {{ history }} (dbt_valid_from);
-    {%- endif %}
-    {% if not changes_exist -%}
-    -- Append-only: one row per segment transition (and a player's first segment).
-    create table {{ changes }} as
-    select change_id, user_id, from_segment, segment as to_segment, computed_at as changed_at, as_of
-    from {{ transitions }}
-    with no data;
-    -- the readers' page order, unique: a change written twice fails the publish
-    create unique index user_segment_changes_page_idx on {{ changes }} (changed_at, change_id);
-    create index user_segment_changes_user_id_idx on {{ changes }} (user_id);
-    {%- endif %}
-
+    {% if history_exists -%}
     update {{ history }} as history
     set dbt_valid_to = transitions.computed_at
     from {{ transitions }} as transitions
@@ -140,11 +111,42 @@
     select
         {{ version_columns | join(', ') }}, change_id, computed_at, computed_at, null
     from {{ transitions }};
+    {%- else -%}
+    -- One row per player and version of (segment, rule); dbt_valid_to null = current.
+    -- The column names are those of the dbt snapshot that kept the history before.
+    -- A new table is written whole, then indexed: faster than filling its indexes row
+    -- by row.
+    create table {{ history }} as
+    select
+        {{ version_columns | join(', ') }},
+        change_id as dbt_scd_id,
+        computed_at as dbt_updated_at,
+        computed_at as dbt_valid_from,
+        cast(null as timestamp with time zone) as dbt_valid_to
+    from {{ transitions }};
+    -- one player's periods (the admin API), the open version of each player (closed by
+    -- the next transition; a second one is refused), the versions a run opened
+    create index user_segment_history_user_id_idx on {{ history }} (user_id, dbt_valid_from);
+    create unique index user_segment_history_open_version_idx on {{ history }} (user_id)
+        where dbt_valid_to is null;
+    create index user_segment_history_valid_from_idx on {{ history }} (dbt_valid_from);
+    {%- endif %}
 
+    {% if changes_exist -%}
     insert into {{ changes }} (change_id, user_id, from_segment, to_segment, changed_at, as_of)
     select change_id, user_id, from_segment, segment, computed_at, as_of
     from {{ transitions }}
     where from_segment is null or from_segment <> segment;
+    {%- else -%}
+    -- Append-only: one row per segment transition (and a player's first segment).
+    create table {{ changes }} as
+    select change_id, user_id, from_segment, segment as to_segment, computed_at as changed_at, as_of
+    from {{ transitions }}
+    where from_segment is null or from_segment <> segment;
+    -- the readers' page order, unique: a change written twice fails the publish
+    create unique index user_segment_changes_page_idx on {{ changes }} (changed_at, change_id);
+    create index user_segment_changes_user_id_idx on {{ changes }} (user_id);
+    {%- endif %}
 
     {{ postgres__pulse_analyze_new_table(api.Relation.create(
         database=target.database, schema=history_schema, identifier='user_segment_history'
@@ -205,27 +207,7 @@
     {%- set publication_exists = adapter.get_relation(
         database=target.database, schema=published_schema, identifier='segment_publication'
     ) is not none -%}
-    {% if not members_current -%}
-    {% if members_relation is not none -%}
-    -- the columns changed: the view goes with the old rows, and both are made anew
-    drop table {{ members }} cascade;
-    {% endif -%}
-    create table {{ members }} as
-    select {{ columns | join(', ') }} from {{ updates }} with no data;
-    -- the admin API's lookups by player, and its pages through a segment's members
-    create unique index user_segment_members_user_id_idx on {{ members }} (user_id);
-    create index user_segment_members_segment_idx on {{ members }} (segment, user_id);
-    {%- endif %}
-    {% if not publication_exists -%}
-    -- one row: the published run
-    create table {{ publication }} (
-        as_of timestamp with time zone not null,
-        computed_at timestamp with time zone not null,
-        published_at timestamp with time zone not null,
-        replay boolean not null
-    );
-    {%- endif %}
-
+    {% if members_current -%}
     delete from {{ members }}
     where user_id in (select user_id from {{ updates }} where is_removed);
 
@@ -247,15 +229,34 @@
         excluded.{{ column }}{{ ', ' if not loop.last }}
         {%- endfor -%}
     );
+    {%- else -%}
+    {% if members_relation is not none -%}
+    -- the columns changed: the view goes with the old rows, and both are made anew
+    drop table {{ members }} cascade;
+    {% endif -%}
+    -- every player is an update here: the table is written whole, then indexed
+    create table {{ members }} as
+    select {{ columns | join(', ') }} from {{ updates }} where not is_removed;
+    -- the admin API's lookups by player, and its pages through a segment's members
+    create unique index user_segment_members_user_id_idx on {{ members }} (user_id);
+    create index user_segment_members_segment_idx on {{ members }} (segment, user_id);
+    analyze {{ members }};
+    {%- endif %}
+    {% if not publication_exists -%}
+    -- one row: the published run
+    create table {{ publication }} (
+        as_of timestamp with time zone not null,
+        computed_at timestamp with time zone not null,
+        published_at timestamp with time zone not null,
+        replay boolean not null
+    );
+    {%- endif %}
 
     delete from {{ publication }};
     insert into {{ publication }} (as_of, computed_at, published_at, replay)
     select as_of, computed_at, now(), {{ 'true' if replay else 'false' }}
     from {{ candidate_schema }}.segment_catalogue
     where is_fallback;
-    {% if not members_current %}
-    analyze {{ members }};
-    {% endif -%}
 
     {% if not members_current or view_relation is none or not view_relation.is_view -%}
     {% if view_relation is not none and not view_relation.is_view -%}
