@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orchestration.lake.location import parse_lake_location
@@ -37,6 +37,17 @@ class OrchestrationSettings(BaseSettings):
     pulse_segment_max_age_minutes: int = 120
     # No new deposit snapshot for this long fails the deposit feed's freshness check.
     pulse_deposit_feed_max_silence_minutes: int = 360
+    # Event-driven refresh (orchestration/event_refresh.py): an incremental refresh starts
+    # when something arrived after the published run and no refresh is queued or running.
+    pulse_event_refresh_enabled: bool = True
+    # How often the event-driven refresh looks for something new.
+    pulse_event_refresh_tick_seconds: int = Field(default=5, ge=1)
+    # At most one refresh started by the event-driven refresh per this many seconds,
+    # counted from when the latest refresh of any kind was requested.
+    pulse_refresh_min_interval_seconds: int = Field(default=30, ge=0)
+    # Alert (once per episode) when the oldest event or deposit not yet in the published
+    # segments is older than this; 0 turns the alert off (the lag is still reported).
+    pulse_segment_lag_alert_seconds: int = Field(default=600, ge=0)
     # Slack-compatible incoming webhook; unset: alerts are only logged.
     alert_webhook_url: str | None = None
     alert_webhook_attempts: int = 3

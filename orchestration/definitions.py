@@ -14,9 +14,11 @@ from orchestration.assets.raw import raw_table_assets
 from orchestration.checks import build_freshness_checks
 from orchestration.config import OrchestrationSettings, get_orchestration_settings
 from orchestration.dry_run import segment_dry_run
+from orchestration.event_refresh import build_event_refresh_sensor
 from orchestration.jobs import build_jobs
 from orchestration.resources import pulse_resources
 from orchestration.schedules import build_schedules
+from orchestration.segment_lag import build_lag_alert_sensor
 from orchestration.sensors import build_alert_sensors
 
 
@@ -36,7 +38,11 @@ def build_definitions(settings: OrchestrationSettings) -> Definitions:
         asset_checks=freshness_checks,
         jobs=[*build_jobs(freshness_checks, assets, settings.pulse_warehouse), segment_dry_run],
         schedules=build_schedules(settings),
-        sensors=build_alert_sensors(settings),
+        sensors=[
+            *build_alert_sensors(settings),
+            build_event_refresh_sensor(settings),
+            build_lag_alert_sensor(settings),
+        ],
         resources=pulse_resources(),
         # One process per run: a step per raw table in its own process would each re-import
         # Dagster and dbt (seconds and ~200 MB apiece) for a query that takes milliseconds.

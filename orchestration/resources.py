@@ -53,6 +53,28 @@ class PulseDatabase(ConfigurableResource):
                 )
                 connection.commit()
 
+    def is_held(self, lock_name: str) -> bool:
+        """Whether some session of this database holds the lock `exclusive(lock_name)` takes.
+
+        Read from `pg_locks` without trying the lock, so asking never makes a refresh
+        that starts at that instant fail. The key is the 64-bit `hashtext(name)`, which
+        `pg_locks` shows split in two (`classid` the high half, `objid` the low half).
+        """
+        with self.connect() as connection:
+            held: bool = connection.execute(
+                text(
+                    "select exists ("
+                    " select 1 from pg_locks"
+                    " where locktype = 'advisory' and granted and objsubid = 1"
+                    " and database = (select oid from pg_database"
+                    "  where datname = current_database())"
+                    " and ((cast(classid as bigint) << 32) | cast(objid as bigint))"
+                    "  = cast(hashtext(:name) as bigint))"
+                ),
+                {"name": lock_name},
+            ).scalar_one()
+        return held
+
 
 def pulse_resources() -> dict[str, object]:
     return {

@@ -28,7 +28,18 @@ def test_definitions_load_with_jobs_schedules_and_sensors() -> None:
     assert {sensor.name for sensor in repository.sensor_defs} == {
         "run_failure_alert",
         "check_failure_alert",
+        "event_refresh",
+        "segment_lag_alert",
     }
+
+
+def test_freshness_checks_never_start_dbt() -> None:
+    # dbt runs under the refresh lock: a freshness run that started it would make a
+    # refresh starting meanwhile fail as an overlap.
+    job = defs.resolve_job_def("freshness_checks")
+    steps = {node.name for node in job.graph.node_defs}
+    assert "pulse_dbt_models" not in steps
+    assert {"app__activity_events", "analytics__user_segment_user_segment_is_fresh"} <= steps
 
 
 def test_lineage_reads_from_raw_tables_to_user_segment() -> None:
