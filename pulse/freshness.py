@@ -1,7 +1,8 @@
 """How far the published segments are behind what Pulse has received.
 
-The published run evaluated every player at its `as_of` (one value on every row of
-`analytics.segment_catalogue`). Whatever the ingest service stored after that moment
+The published run evaluated every player at its `as_of` (the one row of
+`analytics.segment_publication`, which the publish gate replaces in the transaction
+that publishes; reading it never waits behind a publish). Whatever the ingest service stored after that moment
 (activity events, deposit snapshots, user upserts, override changes) is not yet in
 the published segments. The event-driven refresh starts a run when there is some; the
 API's `/metrics` and the lag alert report the age of the oldest such event or deposit.
@@ -18,7 +19,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, text
 
-PUBLISHED_CATALOGUE = "analytics.segment_catalogue"
+PUBLICATION = "analytics.segment_publication"
 
 # `:after` is the published run's as_of (the year 1 before the first publication).
 _UNPUBLISHED_SQL = """
@@ -98,10 +99,10 @@ def read_unpublished(connection: Connection) -> Unpublished:
     published_as_of: datetime | None = None
     published_computed_at: datetime | None = None
     if connection.execute(
-        text("select to_regclass(:name)"), {"name": PUBLISHED_CATALOGUE}
+        text("select to_regclass(:name)"), {"name": PUBLICATION}
     ).scalar():
         published = connection.execute(
-            text(f"select max(as_of), max(computed_at) from {PUBLISHED_CATALOGUE}")
+            text(f"select max(as_of), max(computed_at) from {PUBLICATION}")
         ).one()
         published_as_of, published_computed_at = published[0], published[1]
     after = published_as_of or datetime(1, 1, 1, tzinfo=UTC)

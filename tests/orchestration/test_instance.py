@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance, job, op
+from dagster import DagsterInstance, QueuedRunCoordinator, job, op
 from sqlalchemy import Engine, text
 
 from orchestration.instance import STORAGE_FILES, prepare_dagster_home
@@ -32,6 +32,22 @@ def test_default_instance_is_sqlite_under_an_empty_dagster_home(
         assert hello.execute_in_process(instance=instance).success
         assert len(instance.get_runs()) == 1
     assert (home / "history").is_dir()  # SQLite run storage under DAGSTER_HOME
+
+
+@pytest.mark.parametrize("storage", sorted(STORAGE_FILES))
+def test_the_run_queue_dequeues_every_second_one_refresh_at_a_time(
+    storage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    monkeypatch.setenv("PULSE_DAGSTER_STORAGE", storage)
+    monkeypatch.setenv("PULSE_DAGSTER_PG_URL", "")
+    prepare_dagster_home()
+    with DagsterInstance.get() as instance:
+        coordinator = instance.run_coordinator
+        assert isinstance(coordinator, QueuedRunCoordinator)
+        assert coordinator.dequeue_interval_seconds == 1
+        limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+        assert {"key": "pulse/refresh", "limit": 1} in limits
 
 
 def test_postgres_instance_keeps_dagster_tables_in_their_own_schema(
