@@ -4,8 +4,9 @@ The published run evaluated every player at its `as_of` (the one row of
 `analytics.segment_publication`, which the publish gate replaces in the transaction
 that publishes; reading it never waits behind a publish). Whatever the ingest service
 stored after that moment (activity events, deposit snapshots, user upserts, override
-changes) is not yet in the published segments. The event-driven refresh starts a run when there is some; the
-API's `/metrics` and the lag alert report the age of the oldest such event or deposit.
+changes) is not yet in the published segments. The event-driven refresh starts a run
+when there is some; the API's `/metrics` and the lag alert report the age of the
+oldest such event or deposit.
 
 One read, a handful of index probes: every column compared here is indexed
 (`received_at` of events and snapshots, `updated_at` of users) or lives in a small
