@@ -99,9 +99,7 @@ def read_unpublished(connection: Connection) -> Unpublished:
     """What the published segments do not include yet (works before the first publication)."""
     published_as_of: datetime | None = None
     published_computed_at: datetime | None = None
-    if connection.execute(
-        text("select to_regclass(:name)"), {"name": PUBLICATION}
-    ).scalar():
+    if connection.execute(text("select to_regclass(:name)"), {"name": PUBLICATION}).scalar():
         published = connection.execute(
             text(f"select max(as_of), max(computed_at) from {PUBLICATION}")
         ).one()
