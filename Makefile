@@ -54,7 +54,7 @@ spark-cluster-test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy ingest orchestration
+	$(BIN)/mypy pulse ingest orchestration
 	cd dbt_project && ../$(BIN)/sqlfluff lint models tests
 
 format: $(STAMP)
