@@ -1,4 +1,5 @@
 # Pulse developer commands. `make run` and `make test` are the two README commands.
+# The targets call the `pulse` console script (pulse/cli.py) that `make install` puts in the venv.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,10 +20,10 @@ migrate: $(STAMP)
 	$(BIN)/alembic upgrade head
 
 demo: migrate
-	$(BIN)/python scripts/generate_demo_data.py --users 2000 --if-empty
+	$(BIN)/pulse demo-data --users 2000 --if-empty
 
 run: $(STAMP)
-	$(BIN)/python scripts/run_pulse.py
+	$(BIN)/pulse run
 
 # Parse dbt_project/ into the manifest the Dagster code location loads. Loading the code
 # location does this itself when the manifest is missing or older than the project.
@@ -48,12 +49,12 @@ soak: $(STAMP)
 # (master, two workers, Thrift server, from the pyspark wheel), stopped afterwards.
 # Needs DATABASE_URL like `make test`.
 spark-cluster-test: $(STAMP)
-	$(BIN)/python scripts/spark_cluster.py test --workers 2
+	$(BIN)/pulse spark-cluster test --workers 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy ingest orchestration
+	$(BIN)/mypy pulse ingest orchestration
 	cd dbt_project && ../$(BIN)/sqlfluff lint models tests
 
 format: $(STAMP)

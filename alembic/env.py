@@ -6,8 +6,8 @@ from sqlalchemy import Connection, Engine, create_engine, pool, text
 
 from alembic import context
 from ingest import models  # noqa: F401  (registers the tables on Base.metadata)
-from ingest.database_url import database_url
 from ingest.db import APP_SCHEMA, Base
+from pulse.database_url import database_url
 
 config = context.config
 target_metadata = Base.metadata

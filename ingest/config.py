@@ -1,33 +1,25 @@
-"""Pulse settings: one pydantic-settings object read from the environment.
+"""The service's settings: one pydantic-settings object read from the environment.
 
-Every component (API, Alembic, dbt profile, Dagster, scripts) takes its database
-from here, so one `DATABASE_URL` configures all of Pulse.
+It extends Pulse's shared settings (`pulse.settings`: the database, `PULSE_HOME`) with
+what only the API needs: the environment, the JWT secret, logging and rate limits.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from pulse.settings import PulseSettings
 
 # Only ever used when PULSE_ENV=development; any other environment refuses to start
 # without a real JWT_SECRET.
 DEVELOPMENT_JWT_SECRET = "pulse-development-secret-not-for-production"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=None, extra="ignore")
-
+class Settings(PulseSettings):
     pulse_env: Literal["development", "test", "production"] = "development"
-    # A SQLAlchemy URL, e.g. postgresql+psycopg://user:pass@host:5432/pulse.
-    # Unset: Pulse starts an embedded PostgreSQL with its data under pulse_home.
-    database_url: str | None = None
-    pulse_home: Path = PROJECT_ROOT / ".pulse"
     jwt_secret: SecretStr | None = None
     log_level: str = "INFO"
     # Per-user limit on the player routes (token bucket); 0 turns the limit off.

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-from ingest.database_url import database_url
+from pulse.database_url import database_url
 
 # All tables the service writes live in this schema; dbt builds into schemas of its own.
 APP_SCHEMA = "app"

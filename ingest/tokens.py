@@ -1,6 +1,7 @@
 """Issuing tokens for development and tests.
 
-    python -m ingest.tokens --user-id 42 [--admin] [--ttl-seconds N]
+    pulse token --user-id 42 [--admin] [--ttl-seconds N]
+    python -m ingest.tokens --user-id 42 [--admin] [--ttl-seconds N]   (the same)
 
 prints a token signed with the configured `JWT_SECRET`. In production the
 platform issues tokens; this tool exists so that a developer can call the API.
@@ -30,8 +31,8 @@ def make_token(
     return jwt.encode(claims, signing_secret(secret), algorithm=ALGORITHM)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Print a Pulse API token.")
+def main(argv: list[str] | None = None, prog: str | None = None) -> None:
+    parser = argparse.ArgumentParser(prog=prog, description="Print a Pulse API token.")
     parser.add_argument("--user-id", type=int, required=True)
     parser.add_argument("--admin", action="store_true", help="grant the admin role")
     parser.add_argument("--ttl-seconds", type=int, default=3600)

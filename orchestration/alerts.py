@@ -1,4 +1,5 @@
-"""Alerts: one structured log line always, and a Slack-compatible POST when configured.
+"""Alerts: one structured log line always, and a Slack-compatible POST when configured;
+and the one-line reason a failed run gives an operator.
 
 The webhook receives `{"text": ..., "attachments": [...]}`, which Slack, Mattermost
 and most chat tools accept. Delivery is retried with backoff because a missed
@@ -15,6 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+
+from orchestration.published import NOTHING_PUBLISHED
 
 logger = logging.getLogger("pulse.alerts")
 
@@ -33,6 +36,36 @@ def root_cause_line(error: Any) -> str:
     first = lines[0] if lines else "unknown error"
     # Messages start with the exception's dotted class name; the reader needs the text.
     return first.split(f"{error.cls_name}: ", 1)[-1]
+
+
+def failure_reason(result: Any, outcome: str) -> str:
+    """One line saying why a run failed and, as checked, what it did to the published
+    relations (`outcome`, from orchestration.published)."""
+    failed_checks = sorted(
+        {
+            evaluation.check_name
+            for evaluation in (
+                event.event_specific_data
+                for event in result.all_events
+                if event.event_type_value == "ASSET_CHECK_EVALUATION"
+            )
+            if not evaluation.passed
+        }
+    )
+    step_errors = [
+        root_cause_line(event.event_specific_data.error)
+        for event in result.all_events
+        if event.is_step_failure and event.event_specific_data.error
+    ]
+    # The step's own error says why (dbt failure summary, overlap guard, connection);
+    # failed checks are added because non-blocking ones (freshness) do not fail a run.
+    cause = step_errors[0] if step_errors else "see the run in the Dagster UI"
+    # The dbt step reports what it published, checked like `outcome`: said once.
+    cause = cause.split(f"; {NOTHING_PUBLISHED}", 1)[0]
+    if failed_checks:
+        names = ", ".join(failed_checks[:5]) + (" ..." if len(failed_checks) > 5 else "")
+        cause += f"; failed checks: {names}"
+    return f"segment refresh failed (run {result.run_id}): {cause}; {outcome}"
 
 
 def alert_payload(title: str, fields: Mapping[str, str]) -> dict[str, object]:

@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from pulse.dbt_env import SEGMENTS_VAR
+
 # Dry runs build into `dryrun_staging`, `dryrun_analytics`, ...; nothing published is touched.
 DRY_RUN_SCHEMA_PREFIX = "dryrun_"
 
@@ -76,7 +78,7 @@ def dbt_build_args(
     if schema_prefix:
         dbt_vars["pulse__schema_prefix"] = schema_prefix
     if segments is not None:
-        dbt_vars["pulse__segments"] = segments
+        dbt_vars[SEGMENTS_VAR] = segments
     if dbt_vars:
         args += ["--vars", json.dumps(dbt_vars)]
     return args

@@ -32,9 +32,10 @@ from orchestration.dbt_failures import failure_summary
 from orchestration.lake.export import export_lake, lake_dir
 from orchestration.lake.load_back import LOADED_MARTS, load_mart
 from orchestration.lake.spark_env import mart_folder, new_spark_dir, spark_environment
-from orchestration.project import applied_dbt_environment, pulse_dbt_project
+from orchestration.project import pulse_dbt_project
 from orchestration.resources import PulseDatabase
 from orchestration.transitions import segment_transitions
+from pulse.dbt_env import applied_dbt_environment
 
 DRY_RUN_LOCK = "segment dry run"
 # dbt log events worth a line in the run's log: one per finished model and test.

@@ -19,8 +19,8 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ingest.config import get_settings
-from ingest.database_url import database_url
+from orchestration.config import current_orchestration_settings
+from pulse.database_url import database_url
 
 INSTANCE_FILES = Path(__file__).resolve().parent / "instance"
 STORAGE_FILES = {
@@ -32,14 +32,16 @@ DAGSTER_SCHEMA = "dagster"
 
 def dagster_home() -> Path:
     """DAGSTER_HOME when set and non-empty, else `<PULSE_HOME>/dagster`."""
-    configured = os.environ.get("DAGSTER_HOME", "").strip()
+    settings = current_orchestration_settings()
+    configured = settings.dagster_home.strip()
     if configured:
         return Path(configured).resolve()
-    return (get_settings().pulse_home / "dagster").resolve()
+    return settings.default_dagster_home.resolve()
 
 
 def storage_choice() -> str:
-    choice = os.environ.get("PULSE_DAGSTER_STORAGE", "sqlite").strip().lower() or "sqlite"
+    setting = current_orchestration_settings().pulse_dagster_storage
+    choice = setting.strip().lower() or "sqlite"
     if choice not in STORAGE_FILES:
         raise ValueError(
             f"PULSE_DAGSTER_STORAGE must be one of {sorted(STORAGE_FILES)} (got {choice!r})"

@@ -2,7 +2,7 @@
 
 dbt's profile reads its connection from the environment that Pulse's settings
 derive from DATABASE_URL (embedded server included), so every dbt call made here
-runs inside `applied_dbt_environment()`.
+runs inside `applied_dbt_environment()` (pulse/dbt_env.py).
 
 The definitions are built from dbt's manifest, so importing this module makes sure
 it exists and matches the project: `dagster dev` parses the project on every load
@@ -16,43 +16,16 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from ingest.dbt_env import DBT_PROJECT_DIR, dbt_environment
+from pulse.dbt_env import DBT_PROJECT_DIR, applied_dbt_environment
 
 logger = logging.getLogger("pulse.orchestration")
 
 pulse_dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR)
 DBT_LOGS_DIR = DBT_PROJECT_DIR / "logs"
-
-# dbt lives next to the interpreter running Dagster (the project's venv), so it is
-# found even when the venv's bin directory is not on PATH (cron, services).
-DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
-
-
-@contextmanager
-def applied_dbt_environment(extra: dict[str, str] | None = None) -> Iterator[None]:
-    """Apply dbt's connection environment (plus `extra`) to this process for the block."""
-    wanted = {
-        **dbt_environment(),
-        **(extra or {}),
-        "PATH": os.pathsep.join([str(DBT_EXECUTABLE.parent), os.environ.get("PATH", "")]),
-    }
-    previous = {name: os.environ.get(name) for name in wanted}
-    os.environ.update(wanted)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def prepare_manifest() -> None:

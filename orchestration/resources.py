@@ -10,8 +10,9 @@ from dagster_dbt import DbtCliResource
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
-from ingest.database_url import database_url
-from orchestration.project import DBT_EXECUTABLE, pulse_dbt_project
+from orchestration.project import pulse_dbt_project
+from pulse.database_url import database_url
+from pulse.dbt_env import DBT_EXECUTABLE
 
 
 class PulseDatabase(ConfigurableResource):

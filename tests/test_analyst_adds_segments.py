@@ -35,8 +35,8 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
-from ingest.config import PROJECT_ROOT
 from ingest.tokens import make_token
+from pulse.settings import PROJECT_ROOT
 from tests.support.auth import admin_headers, user_headers
 from tests.support.browser import chromium
 from tests.support.checkout import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.ingest.run import pgbench_command
-from ingest.database_url import libpq_params
+from pulse.database_url import libpq_params
 
 TCP_URL = "postgresql+psycopg://pulse:secret@db.internal:6543/pulse"
 # The embedded PostgreSQL listens on a unix socket only: no host, the directory in the query.

@@ -7,7 +7,7 @@ import sys
 
 from sqlalchemy import Engine, text
 
-from ingest.config import PROJECT_ROOT
+from pulse.settings import PROJECT_ROOT
 
 
 def _run_generator(*args: str) -> subprocess.CompletedProcess[str]:

@@ -10,12 +10,12 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from ingest.config import PROJECT_ROOT
-from ingest.embedded_db import embedded_database_url, stop_embedded_server
+from pulse.embedded_db import embedded_database_url, stop_embedded_server
+from pulse.settings import PROJECT_ROOT
 
 # What any Pulse process does first when DATABASE_URL is unset.
 PRINT_EMBEDDED_URL = (
-    "from ingest.config import get_settings; from ingest.embedded_db import "
+    "from pulse.settings import get_settings; from pulse.embedded_db import "
     "embedded_database_url; print(embedded_database_url(get_settings().pulse_home))"
 )
 
@@ -56,10 +56,10 @@ def test_the_embedded_server_stops_and_the_next_process_starts_it(tmp_path: Path
 
 def test_the_module_refuses_anything_but_stop() -> None:
     completed = subprocess.run(
-        [sys.executable, "-m", "ingest.embedded_db", "start"],
+        [sys.executable, "-m", "pulse.embedded_db", "start"],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
     )
     assert completed.returncode == 1
-    assert completed.stderr.strip() == "usage: python -m ingest.embedded_db stop"
+    assert completed.stderr.strip() == "usage: python -m pulse.embedded_db stop"

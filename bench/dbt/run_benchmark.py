@@ -35,12 +35,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-import yaml  # noqa: E402
 from sqlalchemy import Engine, create_engine, text  # noqa: E402
 
-from ingest.database_url import database_url  # noqa: E402
-from ingest.dbt_env import DBT_PROJECT_DIR, DBT_SESSION_OPTIONS, dbt_environment  # noqa: E402
 from orchestration.dbt_args import dbt_as_of_environment, dbt_build_args  # noqa: E402
+from pulse.database_url import database_url  # noqa: E402
+from pulse.dbt_env import (  # noqa: E402
+    DBT_PROJECT_DIR,
+    DBT_SESSION_OPTIONS,
+    SEGMENTS_VAR,
+    dbt_environment,
+    project_vars,
+)
 
 RESULTS_DIR = ROOT / "bench" / "results"
 # every node that writes a table or a view: the profile, the rules' evaluation (a view),
@@ -172,8 +177,8 @@ UPSERT_COLUMNS = f"{PROFILE_COLUMNS}, segment, as_of"
 
 def profile_select(**filters: str) -> str:
     """PROFILE_SELECT with the filters, and the segments and deposit window as declared."""
-    project_vars = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
-    segments = project_vars["pulse__segments"]
+    declared = project_vars()
+    segments = declared[SEGMENTS_VAR]
     branches = " ".join(f"when ({entry['when']}) then '{entry['name']}'" for entry in segments[:-1])
     return PROFILE_SELECT.format(
         **filters,
@@ -182,7 +187,7 @@ def profile_select(**filters: str) -> str:
         evaluated_columns=", ".join(
             f"evaluated.{column.strip()}" for column in PROFILE_COLUMNS.split(",")
         ),
-        window_days=int(project_vars["pulse__vip_window_days"]),
+        window_days=int(declared["pulse__vip_window_days"]),
     )
 
 

@@ -39,8 +39,8 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 
-from ingest.config import PROJECT_ROOT
 from ingest.tokens import make_token
+from pulse.settings import PROJECT_ROOT
 from tests.support.live_server import LiveServer, free_port, start_uvicorn, uvicorn_command
 from tests.support.throwaway_postgres import ThrowawayPostgres, throwaway_postgres
 

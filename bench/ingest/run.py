@@ -31,8 +31,8 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
-from ingest.database_url import libpq_params
 from ingest.tokens import make_token
+from pulse.database_url import libpq_params
 from tests.support.databases import create_database, drop_database, server_url
 from tests.support.live_server import free_port
 

@@ -28,11 +28,11 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 
-from ingest.dbt_env import dbt_environment
 from orchestration.lake.export import export_lake
 from orchestration.lake.load_back import load_marts
 from orchestration.lake.spark_build import build_on_spark, run_dbt
-from scripts.generate_demo_data import generate
+from pulse.dbt_env import dbt_environment
+from pulse.demo_data import generate
 
 
 def measure(users: int, base_url: str, existing: str | None = None) -> dict[str, float]:

@@ -25,9 +25,10 @@ from orchestration.dbt_args import (
     dbt_build_args,
 )
 from orchestration.dbt_failures import failure_summary
-from orchestration.project import applied_dbt_environment, pulse_dbt_project
+from orchestration.project import pulse_dbt_project
 from orchestration.published import publish_outcome, published_state
 from orchestration.resources import PulseDatabase
+from pulse.dbt_env import applied_dbt_environment
 
 # Held for the whole dbt build, so no two refreshes write the published tables at once.
 REFRESH_LOCK = "segment refresh"

@@ -39,7 +39,6 @@ same names again (a superset of the rows), so a crash leaves no duplicate either
 from __future__ import annotations
 
 import io
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -55,7 +54,8 @@ from psycopg import sql
 from pyarrow.fs import FileSelector, FileSystem, FileType
 from sqlalchemy import Connection, Engine, text
 
-from orchestration.lake.location import SETTING, LakeLocation, parse_lake_location
+from orchestration.config import current_orchestration_settings
+from orchestration.lake.location import LakeLocation, parse_lake_location
 
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 # Where nothing was exported yet: every row is newer.
@@ -143,16 +143,13 @@ LAKE_TABLES = (
 
 
 def default_lag() -> timedelta:
-    return timedelta(seconds=float(os.environ.get("PULSE_LAKE_EXPORT_LAG_SECONDS", "300")))
+    return timedelta(seconds=current_orchestration_settings().pulse_lake_export_lag_seconds)
 
 
 def lake_dir() -> LakeLocation:
-    """The lake: PULSE_LAKE_DIR (a folder or an object-store URL), or `.pulse/lake`."""
-    from ingest.config import PROJECT_ROOT
-
-    return parse_lake_location(
-        os.environ.get(SETTING, ""), default=PROJECT_ROOT / ".pulse" / "lake"
-    )
+    """The lake: PULSE_LAKE_DIR (a folder or an object-store URL), or `<PULSE_HOME>/lake`."""
+    settings = current_orchestration_settings()
+    return parse_lake_location(settings.pulse_lake_dir, default=settings.default_lake_dir)
 
 
 def export_lake(

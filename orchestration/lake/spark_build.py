@@ -12,19 +12,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
 
-from ingest.dbt_env import DBT_PROJECT_DIR, dbt_environment
 from orchestration.lake.export import export_lake, lake_dir
 from orchestration.lake.load_back import load_marts
 from orchestration.lake.spark_env import new_spark_dir, spark_environment
+from pulse.dbt_env import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_process_environment
 
 # Built on PostgreSQL against the published rows and history, then published by the gate.
 PUBLISH_SELECTION = "user_segment_updates user_segment_transitions"
@@ -52,11 +50,10 @@ def publish_arguments(dbt_arguments: list[str]) -> list[str]:
 
 
 def run_dbt(arguments: list[str], *, target: str, extra_env: dict[str, str]) -> None:
-    dbt = str(Path(sys.executable).with_name("dbt"))
     completed = subprocess.run(
-        [dbt, *arguments, "--target", target],
+        [str(DBT_EXECUTABLE), *arguments, "--target", target],
         cwd=DBT_PROJECT_DIR,
-        env={**os.environ, **dbt_environment(), **extra_env},
+        env=dbt_process_environment(extra_env),
         capture_output=True,
         text=True,
         check=False,

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from sqlalchemy import Engine, text
 
-from ingest.config import PROJECT_ROOT
+from pulse.settings import PROJECT_ROOT
 
 DBT_SCHEMAS = ("analytics", "snapshots", "staging", "intermediate")
 DBT_PROJECT_FILE = PROJECT_ROOT / "dbt_project" / "dbt_project.yml"

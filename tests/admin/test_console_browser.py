@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import Engine, text
 
-from ingest.config import PROJECT_ROOT
 from ingest.tokens import make_token
+from pulse.settings import PROJECT_ROOT
 from tests.admin.published import COHORT, published_catalogue, published_segment_of
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"

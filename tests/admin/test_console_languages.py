@@ -20,8 +20,8 @@ from playwright.sync_api import Browser, Page, Route, expect
 from sqlalchemy import Engine, text
 
 from ingest.api.routes.console import CONSOLE_DIR
-from ingest.config import PROJECT_ROOT
 from ingest.tokens import make_token
+from pulse.settings import PROJECT_ROOT
 from tests.admin.published import COHORT, published_catalogue, published_segment_of
 
 ADMIN_SUBJECT = 32

@@ -1,7 +1,7 @@
 """Fixtures for running the real dbt project against the session database.
 
 dbt runs in process (dbt's Python entry point `dbtRunner`) with the connection
-from `ingest.dbt_env.dbt_environment()`, exactly as `scripts/run_dbt.py` and Dagster
+from `pulse.dbt_env.dbt_environment()`, exactly as `scripts/run_dbt.py` and Dagster
 run it. Each test starts from empty app tables and no dbt schemas.
 """
 
@@ -55,7 +55,7 @@ def dbt_target_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def dbt_environment_applied(migrated_database: str) -> Iterator[None]:
-    from ingest.dbt_env import dbt_environment
+    from pulse.dbt_env import dbt_environment
 
     saved = dict(os.environ)
     os.environ.update(dbt_environment())
@@ -79,7 +79,7 @@ def run_dbt(fresh_dbt: None, dbt_target_dir: Path) -> RunDbt:
     """
     from dbt.cli.main import dbtRunner
 
-    from ingest.dbt_env import DBT_PROJECT_DIR
+    from pulse.dbt_env import DBT_PROJECT_DIR
 
     def run(
         *command: str,

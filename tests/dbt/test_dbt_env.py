@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ingest.dbt_env import DBT_PROJECT_DIR, dbt_environment
+from pulse.dbt_env import DBT_PROJECT_DIR, dbt_environment
 
 
 def test_dbt_environment_points_at_database_url() -> None:

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from ingest.config import PROJECT_ROOT
 from orchestration.config import OrchestrationSettings
 from orchestration.lake.location import LakeConfigurationError, parse_lake_location
 from orchestration.lake.spark_env import spark_environment
+from pulse.settings import PROJECT_ROOT
 
 
 def test_a_folder_is_an_absolute_file_url_for_both_sides(

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from scripts.generate_demo_data import generate
+from pulse.demo_data import generate
 from tests.dbt.conftest import RunDbt
 from tests.support.segments import declared_segments, segments_vars
 

@@ -22,7 +22,7 @@ from dagster import DagsterInstance, DagsterRunStatus
 from sqlalchemy import Engine, text
 
 from orchestration.lake.spark_env import mart_folder, new_spark_dir
-from scripts.generate_demo_data import generate
+from pulse.demo_data import generate
 from tests.dbt.conftest import RunDbt
 from tests.lake.test_spark_equality import add_overrides
 from tests.lake.test_warehouse_switch import segment_users

@@ -20,13 +20,13 @@ import pytest
 from dagster import AssetKey, DagsterInstance, Definitions
 from sqlalchemy import Engine, text
 
-from ingest.config import PROJECT_ROOT
 from orchestration.assets.dbt import REFRESH_LOCK
 from orchestration.config import OrchestrationSettings
 from orchestration.definitions import build_definitions
 from orchestration.jobs import refresh_run_config
 from orchestration.resources import PulseDatabase
-from scripts.generate_demo_data import generate
+from pulse.demo_data import generate
+from pulse.settings import PROJECT_ROOT
 from tests.dbt.conftest import RunDbt
 from tests.lake.test_spark_equality import add_overrides, canonical
 

@@ -12,7 +12,7 @@ import pytest
 from dagster import DagsterInstance
 from sqlalchemy import Engine, text
 
-from ingest.config import PROJECT_ROOT
+from pulse.settings import PROJECT_ROOT
 from tests.support.webhook import WebhookReceiver
 
 NOW = datetime.now(UTC)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from ingest.config import PROJECT_ROOT
+from pulse.settings import PROJECT_ROOT
 
 
 def test_as_of_replay_is_a_valid_first_command(scratch_database: str, tmp_path: Path) -> None:

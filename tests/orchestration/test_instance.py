@@ -90,8 +90,8 @@ def test_unknown_storage_choice_is_refused(monkeypatch: pytest.MonkeyPatch) -> N
 def test_unset_or_empty_dagster_home_means_the_project_default(
     value: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ingest.config import get_settings
     from orchestration.instance import dagster_home
+    from pulse.settings import get_settings
 
     if value is None:
         monkeypatch.delenv("DAGSTER_HOME", raising=False)

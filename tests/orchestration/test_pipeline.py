@@ -6,7 +6,6 @@ and restore it: a failing upstream check, the overlap guard, a dry run, a replay
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -15,7 +14,6 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -30,13 +28,14 @@ from dagster import (
 from dagster._core.instance.ref import InstanceRef
 from sqlalchemy import Engine, text
 
-from ingest.config import PROJECT_ROOT
+from orchestration import segment_users
 from orchestration.assets.dbt import REFRESH_LOCK
 from orchestration.checks import USER_SEGMENT_KEY
 from orchestration.config import OrchestrationSettings
 from orchestration.definitions import defs
 from orchestration.resources import PulseDatabase
 from orchestration.sensors import build_alert_sensors
+from pulse.settings import PROJECT_ROOT
 from tests.orchestration.conftest import REPLAY_USER_ID
 from tests.support.segments import declared_segments, segments_vars
 from tests.support.webhook import WebhookReceiver
@@ -97,16 +96,6 @@ def segment_of(engine: Engine, user_id: int) -> tuple[str, datetime]:
             {"id": user_id},
         ).one()
     return row.segment, row.as_of
-
-
-def load_script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "segment_users_script", PROJECT_ROOT / "scripts" / "segment_users.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -378,11 +367,10 @@ def test_as_of_reproduces_a_past_moment(
 ) -> None:
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     past = (datetime.now(UTC) - timedelta(days=15)).replace(microsecond=0)
-    script = load_script()
     history_before = history_rows(seeded_database)
     changes_before = change_rows(seeded_database)
 
-    assert script.main(["--as-of", past.isoformat(), "--json"]) == 0
+    assert segment_users.main(["--as-of", past.isoformat(), "--json"]) == 0
 
     summary = json.loads(capsys.readouterr().out)
     assert datetime.fromisoformat(summary["as_of"]) == past

@@ -3,14 +3,13 @@
 The check that fails is a singular dbt test added to a copy of the checkout (the
 shared dbt project is never edited): it reads the candidate `user_segment`, so it runs
 after everything readers would see has been built. The refresh runs the way operators
-run it, `scripts/segment_users.py` as a process with its own Dagster instance, against
+run it, `pulse segment-users` as a process with its own Dagster instance, against
 a database of its own.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -22,9 +21,9 @@ import pytest
 from dagster import DagsterInstance, build_sensor_context
 from sqlalchemy import Engine, create_engine, text
 
-from ingest.config import PROJECT_ROOT
 from orchestration.config import OrchestrationSettings
 from orchestration.sensors import build_alert_sensors
+from pulse.settings import PROJECT_ROOT
 from tests.support.checkout import COMMAND_TIMEOUT_SECONDS, copy_checkout
 from tests.support.published import published_snapshot
 from tests.support.webhook import WebhookReceiver
@@ -49,10 +48,8 @@ def gate_database(scratch_database: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
-    """The code location and the scripts, copied: the test adds a dbt test to the copy."""
-    destination = copy_checkout(tmp_path / "checkout")
-    shutil.copytree(PROJECT_ROOT / "scripts", destination / "scripts")
-    return destination
+    """The code location, copied: the test adds a dbt test to the copy."""
+    return copy_checkout(tmp_path / "checkout")
 
 
 def segment_users(
@@ -60,7 +57,7 @@ def segment_users(
 ) -> subprocess.CompletedProcess[str]:
     dagster_home.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
-        [sys.executable, "scripts/segment_users.py", "--json"],
+        [sys.executable, "-m", "pulse", "segment-users", "--json"],
         cwd=checkout,
         env={**os.environ, "DATABASE_URL": database_url, "DAGSTER_HOME": str(dagster_home)},
         capture_output=True,

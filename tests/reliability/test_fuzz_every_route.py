@@ -21,7 +21,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import content_type_conformance, response_schema_conformance
 
-from ingest.config import PROJECT_ROOT
+from pulse.settings import PROJECT_ROOT
 from tests.ingest.helpers import fresh_user_id
 from tests.ingest.test_openapi_fuzz import no_server_error
 from tests.support.auth import admin_headers, user_headers

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from ingest.config import PROJECT_ROOT
+from pulse.settings import PROJECT_ROOT
 
 SCRIPT = PROJECT_ROOT / "scripts" / "segment_users.py"
 

@@ -1,11 +1,12 @@
 """A copy of the repository's code location in a temporary folder, as a fresh checkout has it.
 
 Tests that load the code location the way operators do (Dagster's own commands or
-`scripts/segment_users.py`, run from the checkout's root) use the copy, so they never
+`pulse segment-users`, run from the checkout's root) use the copy, so they never
 touch the shared `dbt_project/target` that the rest of the suite reads, and may edit the
 copy as an analyst edits theirs. The copy has no dbt output (`target/`, `logs/`); Python
-imports `orchestration` and `ingest` from the copy, because the command's working
-directory (or the script's folder's parent) comes before the project's editable install.
+imports `pulse`, `orchestration` and `ingest` from the copy, because the command's
+working directory (`python -m pulse ...`, Dagster's working directory) comes before the
+project's editable install.
 """
 
 from __future__ import annotations
@@ -18,11 +19,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ingest.config import PROJECT_ROOT
+from pulse.settings import PROJECT_ROOT
 
-CODE_LOCATION_PARTS = ("workspace.yaml", "pyproject.toml", "ingest", "orchestration", "dbt_project")
-# What an operator's refresh needs besides the code location: the script it runs.
-REFRESH_PARTS = (*CODE_LOCATION_PARTS, "scripts")
+CODE_LOCATION_PARTS = (
+    "workspace.yaml",
+    "pyproject.toml",
+    "pulse",
+    "ingest",
+    "orchestration",
+    "dbt_project",
+)
+# What an operator's refresh needs: the code location, whose `pulse` package holds the
+# command it runs.
+REFRESH_PARTS = CODE_LOCATION_PARTS
 GENERATED = ("target", "logs", "__pycache__", ".user.yml")
 NOT_IN_A_CHECKOUT = shutil.ignore_patterns(*GENERATED)
 BIN = Path(sys.executable).parent
@@ -91,7 +100,7 @@ def files_differing_from_checkout(copy: Path, parts: Sequence[str]) -> list[str]
 def run_segment_refresh(
     checkout: Path, dagster_home: Path, database_url: str, *args: str
 ) -> subprocess.CompletedProcess[str]:
-    """`scripts/segment_users.py` of `checkout`, as an operator runs it from that checkout:
+    """`pulse segment-users` of `checkout`, as an operator runs it from that checkout:
     its own DAGSTER_HOME, the database in DATABASE_URL, nothing else of this process's
     dbt or as-of settings."""
     dagster_home.mkdir(parents=True, exist_ok=True)
@@ -102,7 +111,7 @@ def run_segment_refresh(
     }
     environment.update(DATABASE_URL=database_url, DAGSTER_HOME=str(dagster_home))
     return subprocess.run(
-        [sys.executable, "scripts/segment_users.py", "--json", *args],
+        [sys.executable, "-m", "pulse", "segment-users", "--json", *args],
         cwd=checkout,
         env=environment,
         capture_output=True,

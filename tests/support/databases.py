@@ -8,8 +8,8 @@ from alembic.config import Config
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ingest.config import PROJECT_ROOT, Settings
-from ingest.embedded_db import embedded_database_url
+from pulse.embedded_db import embedded_database_url
+from pulse.settings import PROJECT_ROOT, PulseSettings
 
 
 def server_url() -> str:
@@ -20,7 +20,7 @@ def server_url() -> str:
         if url.drivername == "postgresql":
             url = url.set(drivername="postgresql+psycopg")
         return url.render_as_string(hide_password=False)
-    return embedded_database_url(Settings(pulse_env="development").pulse_home)
+    return embedded_database_url(PulseSettings().pulse_home)
 
 
 def _admin_engine(base: str):

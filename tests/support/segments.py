@@ -12,15 +12,12 @@ from typing import Any
 
 import yaml
 
-from ingest.dbt_env import DBT_PROJECT_DIR
-
-SEGMENTS_VAR = "pulse__segments"
+from pulse.dbt_env import SEGMENTS_VAR, project_vars
 
 
 def declared_segments() -> list[dict[str, Any]]:
     """The entries of var pulse__segments in dbt_project.yml, in priority order (a copy)."""
-    document = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
-    return copy.deepcopy(document["vars"][SEGMENTS_VAR])
+    return copy.deepcopy(project_vars()[SEGMENTS_VAR])
 
 
 def declared_names() -> list[str]:

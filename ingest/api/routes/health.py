@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from ingest.config import PROJECT_ROOT
 from ingest.db import get_engine
+from pulse.settings import PROJECT_ROOT
 
 router = APIRouter(tags=["health"])
 

@@ -4,7 +4,7 @@ A newcomer without a database server still gets a real PostgreSQL: the `pgserver
 package ships PostgreSQL binaries and runs them with the data under
 `<pulse_home>/pgdata`. The server is left running when the process exits
 (cleanup_mode=None) so that the API, dbt, Dagster and the scripts all share it;
-`python -m ingest.embedded_db stop` stops it (the next use starts it again).
+`python -m pulse.embedded_db stop` stops it (the next use starts it again).
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ def stop_embedded_server(pulse_home: Path) -> bool:
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["stop"]:
-        raise SystemExit("usage: python -m ingest.embedded_db stop")
-    from ingest.config import get_settings
+        raise SystemExit("usage: python -m pulse.embedded_db stop")
+    from pulse.settings import get_settings
 
     home = get_settings().pulse_home
     stopped = stop_embedded_server(home)

@@ -6,8 +6,8 @@ from functools import lru_cache
 
 from sqlalchemy.engine import URL, make_url
 
-from ingest.config import get_settings
-from ingest.embedded_db import embedded_database_url
+from pulse.embedded_db import embedded_database_url
+from pulse.settings import get_settings
 
 
 @lru_cache
