@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 
 from ingest.config import PROJECT_ROOT
 from ingest.tokens import make_token
-from tests.admin.published import COHORT, published_catalogue, published_segment_of
+from tests.support.cohort import COHORT, published_catalogue, published_segment_of
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 ADMIN_SUBJECT = 31

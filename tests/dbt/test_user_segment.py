@@ -8,8 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.dbt.conftest import RunDbt
-from tests.dbt.data import add_event, add_override, add_snapshot, add_user, days, rows_by_user
+from tests.support.dbt import RunDbt
+from tests.support.dbt_data import (
+    add_event,
+    add_override,
+    add_snapshot,
+    add_user,
+    days,
+    rows_by_user,
+)
 from tests.support.segments import declared_segments, segments_vars
 
 SEGMENT_FEATURES = ("segment", "rule", "last_active_at", "deposit_30d", "created_at", "as_of")

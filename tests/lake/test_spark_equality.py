@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from scripts.generate_demo_data import generate
-from tests.dbt.conftest import RunDbt
+from tests.support.dbt import RunDbt
+from tests.support.lake import add_overrides, canonical
 from tests.support.segments import declared_segments, segments_vars
 
 pytestmark = pytest.mark.slow
@@ -42,15 +42,6 @@ PLAY_BASED_ENTRY = {
 }
 
 
-def canonical(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, Decimal):
-        normalized = value.normalize()
-        return format(normalized, "f")
-    return value
-
-
 def read_marts(engine: Engine) -> dict[str, list[dict[str, Any]]]:
     marts: dict[str, list[dict[str, Any]]] = {}
     with engine.connect() as connection:
@@ -64,24 +55,6 @@ def read_marts(engine: Engine) -> dict[str, list[dict[str, Any]]]:
                 for row in connection.execute(text(query))
             ]
     return marts
-
-
-def add_overrides(engine: Engine, now: datetime) -> None:
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "insert into app.segment_overrides "
-                "(user_id, segment, reason, expires_at, created_by, created_at) values "
-                "(1, 'VIP', 'partner account', null, 'ops', :before), "
-                "(2, 'DORMANT_LONG', 'it''s a test account', :expired, 'ops', :before), "
-                "(3, 'NEW', 'welcome back', :later, 'ops', :before)"
-            ),
-            {
-                "before": now - timedelta(days=3),
-                "expired": now - timedelta(days=1),
-                "later": now + timedelta(days=5),
-            },
-        )
 
 
 def test_postgres_and_spark_build_identical_marts(

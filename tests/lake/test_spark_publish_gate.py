@@ -23,9 +23,8 @@ from sqlalchemy import Engine, text
 
 from orchestration.lake.spark_env import mart_folder, new_spark_dir
 from scripts.generate_demo_data import generate
-from tests.dbt.conftest import RunDbt
-from tests.lake.test_spark_equality import add_overrides
-from tests.lake.test_warehouse_switch import segment_users
+from tests.support.dbt import RunDbt
+from tests.support.lake import add_overrides, segment_users
 
 pytestmark = pytest.mark.slow
 

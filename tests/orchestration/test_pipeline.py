@@ -37,7 +37,7 @@ from orchestration.config import OrchestrationSettings
 from orchestration.definitions import defs
 from orchestration.resources import PulseDatabase
 from orchestration.sensors import build_alert_sensors
-from tests.orchestration.conftest import REPLAY_USER_ID
+from tests.support.replay import REPLAY_USER_ID
 from tests.support.segments import declared_segments, segments_vars
 from tests.support.webhook import WebhookReceiver
 

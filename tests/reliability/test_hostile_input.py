@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import Engine, text
 
 from ingest.auth import signing_secret
-from tests.admin.published import drop_published, publish, published_catalogue
-from tests.ingest.helpers import fresh_user_id
 from tests.support.auth import admin_headers, user_headers
+from tests.support.cohort import drop_published, publish, published_catalogue
+from tests.support.players import fresh_user_id
 
 pytestmark = pytest.mark.anyio
 

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from ingest.config import PROJECT_ROOT
+from tests.support.waiting import wait_until
 
 SCRIPT = PROJECT_ROOT / "scripts" / "segment_users.py"
 
@@ -85,18 +85,15 @@ def _hold_publication(engine: Engine) -> Any:
     return reader, transaction
 
 
-def _wait_for_publish_blocked(engine: Engine, database: str) -> None:
+def _backends_running(engine: Engine, database: str, *, waiting_on_lock: bool) -> int:
+    """How many backends of `database` run (or, with waiting_on_lock, wait to run) the
+    publication of user_segment."""
     query = text(
-        "select count(*) from pg_stat_activity where datname = :db "
-        "and wait_event_type = 'Lock' and query ilike :statement"
+        "select count(*) from pg_stat_activity where datname = :db and query ilike :statement "
+        "and pid <> pg_backend_pid()" + (" and wait_event_type = 'Lock'" if waiting_on_lock else "")
     )
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        with engine.connect() as connection:
-            if connection.scalar(query, {"db": database, "statement": PUBLISH_STATEMENT}):
-                return
-        time.sleep(0.1)
-    raise AssertionError("the refresh never reached the publication of user_segment")
+    with engine.connect() as connection:
+        return int(connection.scalar(query, {"db": database, "statement": PUBLISH_STATEMENT}))
 
 
 def test_a_run_killed_while_publishing_leaves_the_table_as_it_was(
@@ -109,7 +106,12 @@ def test_a_run_killed_while_publishing_leaves_the_table_as_it_was(
     reader, transaction = _hold_publication(engine)
     run = _refresh(env)
     try:
-        _wait_for_publish_blocked(engine, engine.url.database or "")
+        database = engine.url.database or ""
+        wait_until(
+            lambda: _backends_running(engine, database, waiting_on_lock=True),
+            240,
+            "the refresh reaching the publication of user_segment",
+        )
         os.killpg(run.pid, signal.SIGKILL)
         run.wait(timeout=30)
         # The reader still sees the whole old table.
@@ -119,7 +121,12 @@ def test_a_run_killed_while_publishing_leaves_the_table_as_it_was(
     finally:
         transaction.commit()
         reader.close()
-    time.sleep(1)  # the orphaned backend rolls back once it finds its client gone
+    # The orphaned backend rolls back and exits once it finds its client gone.
+    wait_until(
+        lambda: _backends_running(engine, database, waiting_on_lock=False) == 0,
+        60,
+        "the killed run's backend ending",
+    )
     assert _segments(engine) == before
 
     completed = subprocess.run(
@@ -141,7 +148,12 @@ def test_a_second_refresh_while_one_runs_is_refused_and_the_result_equals_one_ru
     reader, transaction = _hold_publication(engine)
     first = _refresh(env)
     try:
-        _wait_for_publish_blocked(engine, engine.url.database or "")
+        database = engine.url.database or ""
+        wait_until(
+            lambda: _backends_running(engine, database, waiting_on_lock=True),
+            240,
+            "the refresh reaching the publication of user_segment",
+        )
         second = subprocess.run(
             [sys.executable, str(SCRIPT)],
             cwd=PROJECT_ROOT,
