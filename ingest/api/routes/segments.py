@@ -13,8 +13,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Row
 
+from ingest.api.common import NOT_PUBLISHED
 from ingest.api.deps import AdminDep, SessionDep
-from ingest.db import get_async_engine
 from ingest.segments import cursors, reads
 from ingest.segments.catalogue import read_catalogue, require_entry
 from ingest.segments.export import stream_export
@@ -40,9 +40,6 @@ SegmentPath = Annotated[
     str,
     Path(description="A segment of the published catalogue (case-insensitive)."),
 ]
-NOT_PUBLISHED: dict[int | str, dict[str, Any]] = {
-    503: {"description": "Segments have not been published yet"}
-}
 
 
 @router.get(
@@ -266,7 +263,7 @@ async def export_segment(
     segment: SegmentPath, session: SessionDep, admin: AdminDep
 ) -> StreamingResponse:
     name = require_entry(await read_catalogue(session), segment).name
-    chunks = stream_export(get_async_engine(), name)
+    chunks = stream_export(await session.connection(), name)
     # Pull the first chunk here so a missing table is a 503, not a broken stream.
     with reading_published():
         first = await anext(chunks, b"")
