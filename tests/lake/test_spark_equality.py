@@ -1,25 +1,32 @@
 """The same dbt models on PostgreSQL and on Spark give the same marts, row for row.
 
 Demo data (300 players) plus admin overrides; the PostgreSQL build and the Spark
-build (lake export, dbt on a local Spark session, load back) are evaluated at the
-same as_of, then `user_activity`, `user_segment` and `segment_catalogue` are compared in a canonical
-form: instants in UTC, decimals without trailing zeros. Only `computed_at` and
-`evaluated_at` (when each run started) may differ. The lake is given as a `file://`
-URL, which the export writes through pyarrow's filesystem and Spark reads.
+refresh job (lake export, dbt on a local Spark session, load back, publish) are
+evaluated at the same as_of, then `user_activity`, `user_segment` and
+`segment_catalogue` are compared in a canonical form: instants in UTC, decimals
+without trailing zeros. Only `computed_at` and `evaluated_at` (when each run started)
+may differ. The lake is given as a `file://` URL, which the export writes through
+pyarrow's filesystem and Spark reads.
 PULSE_SPARK_METHOD=thrift runs the Spark side on a cluster (`make spark-cluster-test`).
 """
 
 from __future__ import annotations
 
 import json
-import os
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dagster import DagsterInstance
+from dagster_dbt import DbtCliInvocation, DbtCliResource
 from sqlalchemy import Engine, text
 
+from orchestration.config import OrchestrationSettings
+from orchestration.definitions import build_definitions
+from orchestration.jobs import refresh_run_config
+from orchestration.project import DBT_EXECUTABLE, pulse_dbt_project
 from scripts.generate_demo_data import generate
 from tests.support.dbt import RunDbt
 from tests.support.lake import add_overrides, canonical
@@ -57,6 +64,23 @@ def read_marts(engine: Engine) -> dict[str, list[dict[str, Any]]]:
     return marts
 
 
+class DbtWithVars(DbtCliResource):
+    """The refresh's dbt with `--vars` added to every invocation (a declaration to build)."""
+
+    extra_vars: str
+
+    def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:  # type: ignore[override]
+        return super().cli([*args, "--vars", self.extra_vars], **kwargs)
+
+
+def materialized_counts(result: Any, step: str, metadata_key: str) -> dict[str, int]:
+    """The row count each asset of `step` reported, by the asset's last name."""
+    return {
+        materialization.asset_key.path[-1]: int(materialization.metadata[metadata_key].value)
+        for materialization in result.asset_materializations_for_node(step)
+    }
+
+
 def test_postgres_and_spark_build_identical_marts(
     engine: Engine,
     run_dbt: RunDbt,
@@ -64,8 +88,6 @@ def test_postgres_and_spark_build_identical_marts(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from orchestration.lake.spark_build import refresh_on_spark
-
     with engine.begin() as connection:
         connection.execute(text("delete from app.lake_export_watermarks"))
     generate(migrated_database, 300, 20.0, 2.5, 90, 0.42)
@@ -88,16 +110,28 @@ def test_postgres_and_spark_build_identical_marts(
 
     # The lake as a URL, as in production (test_warehouse_switch.py gives a plain folder).
     monkeypatch.setenv("PULSE_LAKE_DIR", (tmp_path / "lake").as_uri())
-    spark_command = os.environ.get("PULSE_SPARK_TEST_COMMAND", "run")
-    refresh = refresh_on_spark(
-        engine,
-        [spark_command, "--vars", json.dumps({"pulse__as_of": as_of.isoformat(), **declaration})],
-        lag=timedelta(0),
-        spark_dir=tmp_path / "spark",
+    monkeypatch.setenv("PULSE_LAKE_EXPORT_LAG_SECONDS", "0")
+    spark_defs = build_definitions(OrchestrationSettings(pulse_warehouse="spark"))
+    dbt = DbtWithVars(
+        project_dir=pulse_dbt_project,
+        dbt_executable=str(DBT_EXECUTABLE),
+        extra_vars=json.dumps(declaration),
     )
-    assert refresh.exported["users"] == 300
+    instance = DagsterInstance.ephemeral()
+    try:
+        result = spark_defs.resolve_job_def("segment_refresh").execute_in_process(
+            run_config=refresh_run_config(
+                full_refresh=False, as_of=as_of.isoformat(), warehouse="spark"
+            ),
+            instance=instance,
+            resources={"dbt": dbt},
+        )
+    finally:
+        instance.dispose()
+    assert result.success
+    assert materialized_counts(result, "lake_export", "rows_exported")["users"] == 300
     declared = len(on_postgres["segment_catalogue"])
-    assert refresh.loaded == {
+    assert materialized_counts(result, "spark_load_back", "dagster/row_count") == {
         "user_activity": 300,
         "user_segment": 300,
         "segment_catalogue": declared,

@@ -27,7 +27,6 @@ from dagster import (
     ExecuteInProcessResult,
     build_sensor_context,
 )
-from dagster._core.instance.ref import InstanceRef
 from sqlalchemy import Engine, text
 
 from ingest.config import PROJECT_ROOT
@@ -280,7 +279,7 @@ def test_dry_run_reports_transitions_and_changes_no_published_row(
     assert published_rows(seeded_database) == before
     # The run is recorded in the instance the empty DAGSTER_HOME became.
     assert (dagster_home / "dagster.yaml").exists()
-    with DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
         [run] = instance.get_runs()
     assert run.job_name == "segment_dry_run" and run.is_success
 
