@@ -32,8 +32,8 @@ from orchestration.dbt_failures import failure_summary
 from orchestration.lake.export import export_lake, lake_dir
 from orchestration.lake.load_back import LOADED_MARTS, load_mart
 from orchestration.lake.spark_env import mart_folder, new_spark_dir, spark_environment
-from orchestration.project import applied_dbt_environment, pulse_dbt_project
-from orchestration.resources import PulseDatabase
+from orchestration.project import pulse_dbt_project
+from orchestration.resources import PulseDatabase, dbt_under_lock
 from orchestration.transitions import segment_transitions
 
 DRY_RUN_LOCK = "segment dry run"
@@ -71,16 +71,13 @@ def dry_run_user_segment(
     )
     on_spark = get_orchestration_settings().pulse_warehouse == "spark"
     spark_dir = new_spark_dir(context.run_id)
-    with database.exclusive(DRY_RUN_LOCK):
+    with dbt_under_lock(database, DRY_RUN_LOCK, dbt) as start_dbt:
         extra_env = dbt_as_of_environment(config.as_of)
         if on_spark:
             export_to_lake(database)
             extra_env.update(spark_environment(spark_dir))
             args += ["--target", "spark"]
-        with applied_dbt_environment(extra_env):
-            invocation = dbt.cli(
-                args, raise_on_error=False, manifest=pulse_dbt_project.manifest_path
-            )
+        invocation = start_dbt(args, extra_env, manifest=pulse_dbt_project.manifest_path)
         errors = []
         for event in invocation.stream_raw_events():
             info = event.raw_event["info"]

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from dagster import ConfigurableResource, Failure
-from dagster_dbt import DbtCliResource
+from dagster_dbt import DbtCliInvocation, DbtCliResource
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from ingest.database_url import database_url
-from orchestration.project import DBT_EXECUTABLE, pulse_dbt_project
+from orchestration.project import DBT_EXECUTABLE, applied_dbt_environment, pulse_dbt_project
 
 
 class PulseDatabase(ConfigurableResource):
@@ -52,6 +53,29 @@ class PulseDatabase(ConfigurableResource):
                     text("select pg_advisory_unlock(hashtext(:name))"), {"name": lock_name}
                 )
                 connection.commit()
+
+
+DbtStarter = Callable[..., DbtCliInvocation]
+
+
+@contextmanager
+def dbt_under_lock(
+    database: PulseDatabase, lock_name: str, dbt: DbtCliResource
+) -> Iterator[DbtStarter]:
+    """Hold the advisory lock `lock_name` for the block and give a function that starts
+    dbt in it: `start(args, environment, **cli_options)` returns the running invocation.
+
+    Every dbt run of a refresh or a dry run starts through here, so none runs outside its
+    lock; the block keeps the lock while the caller streams the events and reads or loads
+    what dbt built.
+    """
+
+    def start(args: list[str], environment: dict[str, str], **cli_options: Any) -> DbtCliInvocation:
+        with applied_dbt_environment(environment):
+            return dbt.cli(args, raise_on_error=False, **cli_options)
+
+    with database.exclusive(lock_name):
+        yield start
 
 
 def pulse_resources() -> dict[str, object]:

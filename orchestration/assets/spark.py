@@ -26,13 +26,15 @@ from dagster import (
     MaterializeResult,
     multi_asset,
 )
-from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.assets.dbt import (
     REFRESH_LOCK,
     DbtRefreshConfig,
     PulseDbtTranslator,
     locked_dbt_build,
+    refresh_dbt_build,
+    translator_settings,
 )
 from orchestration.dbt_args import dbt_as_of_environment, dbt_build_args
 from orchestration.lake.export import LAKE_TABLES, export_lake, lake_dir
@@ -80,11 +82,6 @@ class SparkDbtTranslator(PulseDbtTranslator):
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return SPARK_GROUP
-
-
-translator_settings = DagsterDbtTranslatorSettings(
-    enable_asset_checks=True, enable_source_tests_as_checks=True
-)
 
 
 @multi_asset(
@@ -174,9 +171,7 @@ def pulse_publish_models(
     config: DbtRefreshConfig,
 ) -> Iterator[Any]:
     """The transitions of the loaded candidate, tested; the on-run-end hook publishes."""
-    args = dbt_build_args(full_refresh=config.full_refresh)
-    environment = dbt_as_of_environment(config.as_of, replay=config.replay)
-    yield from locked_dbt_build(context, dbt, database, args, environment)
+    yield from refresh_dbt_build(context, dbt, database, config)
 
 
 spark_refresh_assets = [lake_export, pulse_spark_models, spark_load_back, pulse_publish_models]

@@ -17,20 +17,15 @@ from tests.support.dbt_data import (
     days,
     rows_by_user,
 )
+from tests.support.profile import dbt_profile_columns
 from tests.support.segments import declared_segments, segments_vars
 
 SEGMENT_FEATURES = ("segment", "rule", "last_active_at", "deposit_30d", "created_at", "as_of")
-ACTIVITY_FEATURES = (
-    "roulette_plays",
-    "dice_plays",
-    "lottery_plays",
-    "total_play_duration",
-    "last_bonus_used_at",
-    "last_login_at",
-    "last_play_at",
-    "last_charge_at",
-    "deposit_30d",
-    "last_active_at",
+# The profile columns user_activity computes (signup and row times come from app.users).
+ACTIVITY_FEATURES = tuple(
+    column
+    for column in dbt_profile_columns()
+    if column not in ("user_id", "created_at", "updated_at")
 )
 
 

@@ -64,13 +64,15 @@ def read_marts(engine: Engine) -> dict[str, list[dict[str, Any]]]:
     return marts
 
 
-class DbtWithVars(DbtCliResource):
+def dbt_with_vars(extra_vars: dict[str, Any]) -> DbtCliResource:
     """The refresh's dbt with `--vars` added to every invocation (a declaration to build)."""
+    added = ["--vars", json.dumps(extra_vars)]
 
-    extra_vars: str
+    class DbtWithVars(DbtCliResource):
+        def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:
+            return super().cli([*args, *added], **kwargs)
 
-    def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:  # type: ignore[override]
-        return super().cli([*args, "--vars", self.extra_vars], **kwargs)
+    return DbtWithVars(project_dir=pulse_dbt_project, dbt_executable=str(DBT_EXECUTABLE))
 
 
 def materialized_counts(result: Any, step: str, metadata_key: str) -> dict[str, int]:
@@ -112,11 +114,7 @@ def test_postgres_and_spark_build_identical_marts(
     monkeypatch.setenv("PULSE_LAKE_DIR", (tmp_path / "lake").as_uri())
     monkeypatch.setenv("PULSE_LAKE_EXPORT_LAG_SECONDS", "0")
     spark_defs = build_definitions(OrchestrationSettings(pulse_warehouse="spark"))
-    dbt = DbtWithVars(
-        project_dir=pulse_dbt_project,
-        dbt_executable=str(DBT_EXECUTABLE),
-        extra_vars=json.dumps(declaration),
-    )
+    dbt = dbt_with_vars(declaration)
     instance = DagsterInstance.ephemeral()
     try:
         result = spark_defs.resolve_job_def("segment_refresh").execute_in_process(

@@ -5,18 +5,19 @@ Every list of segments comes from the published catalogue (`ingest.segments.cata
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ingest.api.common import NOT_PUBLISHED
 from ingest.api.deps import AdminDep, SessionDep
 from ingest.segments import cursors, reads
-from ingest.segments.catalogue import read_catalogue, require_entry
+from ingest.segments.catalogue import Catalogue, read_catalogue, require_entry
 from ingest.segments.export import stream_export
 from ingest.segments.freshness import segment_max_age_seconds
 from ingest.segments.published import reading_published
@@ -42,6 +43,17 @@ SegmentPath = Annotated[
 ]
 
 
+async def _catalogue_and_counts(
+    session: AsyncSession,
+) -> tuple[Catalogue, Sequence[Row[Any]], dict[str, int]]:
+    """The published catalogue, the published per-segment counts (with their as_of and
+    computed_at) and the users per segment name."""
+    catalogue = await read_catalogue(session)
+    with reading_published():
+        rows = await reads.segment_counts(session)
+    return catalogue, rows, {row.segment: int(row.users) for row in rows}
+
+
 @router.get(
     "",
     response_model=SegmentsSummary,
@@ -49,11 +61,8 @@ SegmentPath = Annotated[
     responses=NOT_PUBLISHED,
 )
 async def segments_summary(session: SessionDep, admin: AdminDep) -> SegmentsSummary:
-    catalogue = await read_catalogue(session)
-    with reading_published():
-        rows = await reads.segment_counts(session)
+    catalogue, rows, counts = await _catalogue_and_counts(session)
     overrides = await reads.live_overrides_by_segment(session)
-    counts = {row.segment: int(row.users) for row in rows}
     as_of = as_utc(max((row.as_of for row in rows if row.as_of), default=None))
     computed_at = as_utc(max((row.computed_at for row in rows if row.computed_at), default=None))
     max_age_seconds = segment_max_age_seconds()
@@ -85,10 +94,7 @@ async def segments_summary(session: SessionDep, admin: AdminDep) -> SegmentsSumm
     responses=NOT_PUBLISHED,
 )
 async def segment_catalogue(session: SessionDep, admin: AdminDep) -> SegmentCatalogue:
-    catalogue = await read_catalogue(session)
-    with reading_published():
-        rows = await reads.segment_counts(session)
-    counts = {row.segment: int(row.users) for row in rows}
+    catalogue, _, counts = await _catalogue_and_counts(session)
     return SegmentCatalogue(
         entries=[
             CatalogueEntryPublic(
