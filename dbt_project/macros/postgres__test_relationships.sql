@@ -1,14 +1,13 @@
 {#- dbt's relationships test left-joins the child rows to every parent row, which
-    PostgreSQL runs as a hash join over the whole parent: 0.19 s to check the 50,000
-    rows an incremental run wrote against 1M users, on every run and twice on its
-    critical path. Probing the parent's index for each child row takes 0.05 s there,
-    but 1.3 s for 1M child rows (a full build), where the hash join takes 0.34 s.
-    The planner cannot tell the two apart: the tests read "the latest run's rows",
-    which it estimates without statistics (macros/pulse_analyze_new_table.sql).
+    PostgreSQL runs as a hash join over the whole parent: costly for the few rows an
+    incremental run wrote, while probing the parent's index per child row is costly for
+    a full build's many. The planner cannot tell the two apart: the tests read "the
+    latest run's rows", which it estimates without statistics
+    (macros/pulse_analyze_new_table.sql).
 
-    So the test counts its child rows first, up to pulse_relationships_probe_limit
-    (a bounded count: 10 to 20 ms), and probes only below that. Both forms return the
-    same rows: the child values with no parent. -#}
+    So the test counts its child rows first, up to pulse_relationships_probe_limit (a
+    bounded count), and probes only below that (figures in docs/benchmarks.md). Both
+    forms return the same rows: the child values with no parent. -#}
 {% macro postgres__test_relationships(model, column_name, to, field) %}
     {%- if not execute or pulse_child_rows_exceed(model, column_name) -%}
         {{ return(dbt.default__test_relationships(model, column_name, to, field)) }}
