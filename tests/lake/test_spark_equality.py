@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,8 @@ from orchestration.config import OrchestrationSettings
 from orchestration.definitions import build_definitions
 from orchestration.jobs import refresh_run_config
 from orchestration.project import DBT_EXECUTABLE, pulse_dbt_project
-from scripts.generate_demo_data import generate
 from tests.support.dbt import RunDbt
-from tests.support.lake import add_overrides, canonical
+from tests.support.lake import canonical, seed_players
 from tests.support.segments import declared_segments, segments_vars
 
 pytestmark = pytest.mark.slow
@@ -90,11 +88,7 @@ def test_postgres_and_spark_build_identical_marts(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with engine.begin() as connection:
-        connection.execute(text("delete from app.lake_export_watermarks"))
-    generate(migrated_database, 300, 20.0, 2.5, 90, 0.42)
-    now = datetime.now(UTC).replace(microsecond=0)
-    add_overrides(engine, now)
+    now = seed_players(engine, migrated_database, 300)
     as_of = now
 
     # the shipped declaration and one more entry over play columns: a `when` an analyst

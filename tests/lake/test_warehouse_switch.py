@@ -9,7 +9,7 @@ must then leave every published row as it was. The Spark definitions themselves
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,8 @@ from orchestration.config import OrchestrationSettings
 from orchestration.definitions import build_definitions
 from orchestration.jobs import refresh_run_config
 from orchestration.resources import PulseDatabase
-from scripts.generate_demo_data import generate
 from tests.support.dbt import RunDbt
-from tests.support.lake import add_overrides, canonical, segment_users
+from tests.support.lake import canonical, seed_players, segment_users
 
 PUBLISHED = (
     "select user_id, segment, rule, last_active_at, deposit_30d, created_at, as_of, "
@@ -106,11 +105,7 @@ def test_spark_refresh_never_overlaps_a_running_one(
 def test_segment_users_publishes_the_same_segments_on_both_engines(
     engine: Engine, run_dbt: RunDbt, migrated_database: str, tmp_path: Path
 ) -> None:
-    with engine.begin() as connection:
-        connection.execute(text("delete from app.lake_export_watermarks"))
-    generate(migrated_database, 300, 20.0, 2.5, 90, 0.42)
-    now = datetime.now(UTC).replace(microsecond=0)
-    add_overrides(engine, now)
+    now = seed_players(engine, migrated_database, 300)
     as_of = now.isoformat()
     # the membership history exists before the replays (which leave it alone)
     run_dbt("build", as_of=now)

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from ingest.config import PROJECT_ROOT
+from tests.support.published import published_segments
 from tests.support.waiting import wait_until
 
 SCRIPT = PROJECT_ROOT / "scripts" / "segment_users.py"
@@ -44,19 +45,6 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine
         engine.dispose()
     finally:
         drop_database(base, name)
-
-
-def _segments(engine: Engine) -> list[tuple[Any, ...]]:
-    with engine.connect() as connection:
-        return [
-            tuple(row)
-            for row in connection.execute(
-                text(
-                    "select user_id, segment, rule, computed_at "
-                    "from analytics.user_segment order by 1"
-                )
-            )
-        ]
 
 
 def _refresh(env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -100,7 +88,7 @@ def test_a_run_killed_while_publishing_leaves_the_table_as_it_was(
     published: tuple[Engine, dict[str, str]],
 ) -> None:
     engine, env = published
-    before = _segments(engine)
+    before = published_segments(engine)
     assert before
     # The kill lands mid-publication: the run waits on the reader's lock.
     reader, transaction = _hold_publication(engine)
@@ -127,13 +115,13 @@ def test_a_run_killed_while_publishing_leaves_the_table_as_it_was(
         60,
         "the killed run's backend ending",
     )
-    assert _segments(engine) == before
+    assert published_segments(engine) == before
 
     completed = subprocess.run(
         [sys.executable, str(SCRIPT)], cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=600
     )
     assert completed.returncode == 0, completed.stderr.decode()[-2000:]
-    after = _segments(engine)
+    after = published_segments(engine)
     assert {row[0] for row in after} == {row[0] for row in before}
     assert all(row[3] > before[0][3] for row in after)
 
@@ -142,7 +130,7 @@ def test_a_second_refresh_while_one_runs_is_refused_and_the_result_equals_one_ru
     published: tuple[Engine, dict[str, str]],
 ) -> None:
     engine, env = published
-    before = _segments(engine)
+    before = published_segments(engine)
     # Hold the publication so the first refresh is certainly still running (waiting to
     # publish) when the second one starts.
     reader, transaction = _hold_publication(engine)
@@ -171,7 +159,7 @@ def test_a_second_refresh_while_one_runs_is_refused_and_the_result_equals_one_ru
     _, first_errors = first.communicate(timeout=600)
     assert first.returncode == 0, first_errors.decode()[-2000:]
 
-    after = _segments(engine)
+    after = published_segments(engine)
     assert {row[0] for row in after} == {row[0] for row in before}
     computed = {row[3] for row in after}
     assert len(computed) == 1  # every row from the one run that published

@@ -25,6 +25,19 @@ def canonical(value: Any) -> Any:
     return value
 
 
+def seed_players(engine: Engine, database_url: str, players: int) -> datetime:
+    """Demo players with admin overrides, and the lake export starting over (no
+    watermarks); returns the moment the overrides were made at (whole seconds, UTC)."""
+    from scripts.generate_demo_data import generate
+
+    with engine.begin() as connection:
+        connection.execute(text("delete from app.lake_export_watermarks"))
+    generate(database_url, players, 20.0, 2.5, 90, 0.42)
+    now = datetime.now(UTC).replace(microsecond=0)
+    add_overrides(engine, now)
+    return now
+
+
 def add_overrides(engine: Engine, now: datetime) -> None:
     with engine.begin() as connection:
         connection.execute(
