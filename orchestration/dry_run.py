@@ -110,22 +110,16 @@ def run_results_of(invocation: DbtCliInvocation) -> dict[str, Any]:
 
 
 def export_to_lake(database: PulseDatabase) -> None:
-    engine = database.engine()
-    try:
+    with database.scoped_engine() as engine:
         export_lake(engine, lake_dir())
-    finally:
-        engine.dispose()
 
 
 def load_dry_run_segments(database: PulseDatabase, spark_dir: Path) -> None:
     """Load the Spark-built dry-run user_segment into PostgreSQL's dryrun_analytics_candidate."""
     schema = DRY_RUN_TABLE.rsplit(".", 1)[0]
     [user_segment] = [mart for mart in LOADED_MARTS if mart.name == "user_segment"]
-    engine = database.engine()
-    try:
+    with database.scoped_engine() as engine:
         load_mart(engine, user_segment, mart_folder(spark_dir, "user_segment", schema), schema)
-    finally:
-        engine.dispose()
     shutil.rmtree(spark_dir, ignore_errors=True)
 
 

@@ -22,13 +22,18 @@ class PulseDatabase(ConfigurableResource):
         return create_engine(database_url(), poolclass=NullPool)
 
     @contextmanager
-    def connect(self) -> Iterator[Connection]:
+    def scoped_engine(self) -> Iterator[Engine]:
+        """An engine for the block, disposed of afterwards."""
         engine = self.engine()
         try:
-            with engine.connect() as connection:
-                yield connection
+            yield engine
         finally:
             engine.dispose()
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with self.scoped_engine() as engine, engine.connect() as connection:
+            yield connection
 
     @contextmanager
     def exclusive(self, lock_name: str) -> Iterator[None]:

@@ -97,12 +97,8 @@ class SparkDbtTranslator(PulseDbtTranslator):
     ],
 )
 def lake_export(context: AssetExecutionContext, database: PulseDatabase) -> Iterator[Any]:
-    with database.exclusive(REFRESH_LOCK):
-        engine = database.engine()
-        try:
-            written = export_lake(engine, lake_dir())
-        finally:
-            engine.dispose()
+    with database.exclusive(REFRESH_LOCK), database.scoped_engine() as engine:
+        written = export_lake(engine, lake_dir())
     for table, rows in written.items():
         yield MaterializeResult(asset_key=lake_key(table), metadata={"rows_exported": rows})
 
@@ -143,12 +139,8 @@ def pulse_spark_models(
 )
 def spark_load_back(context: AssetExecutionContext, database: PulseDatabase) -> Iterator[Any]:
     spark_dir = run_spark_dir(context)
-    with database.exclusive(REFRESH_LOCK):
-        engine = database.engine()
-        try:
-            loaded = load_marts(engine, spark_dir)
-        finally:
-            engine.dispose()
+    with database.exclusive(REFRESH_LOCK), database.scoped_engine() as engine:
+        loaded = load_marts(engine, spark_dir)
     # The marts are in PostgreSQL now; the run's warehouse copy is no longer needed.
     shutil.rmtree(spark_dir, ignore_errors=True)
     for mart, rows in loaded.items():
