@@ -6,9 +6,10 @@ statements have a fixed text, so PostgreSQL plans them once per connection.
 
 Almost always every event_id of a write is new (a client retry is the exception), so
 `write_events` first tries a plain INSERT, which costs PostgreSQL less than
-`ON CONFLICT DO NOTHING` (figures in docs/benchmarks.md). If any id is already stored, the primary key
-refuses the whole statement (nothing of it is stored) and `insert_events` (the ON
-CONFLICT statement, which tells each row's outcome) runs in a transaction.
+`ON CONFLICT DO NOTHING` (figures in docs/benchmarks.md). If any id is already stored,
+the primary key refuses the whole statement (nothing of it is stored) and
+`insert_events` (the ON CONFLICT statement, which tells each row's outcome) runs in a
+transaction.
 
 Rows are sorted (users by id, events by event_id) so that concurrent transactions
 take their index locks in the same order and cannot deadlock on each other.
