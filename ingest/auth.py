@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import jwt
 
 from ingest.config import get_settings
+from ingest.schemas.users import MAX_USER_ID
 
 ALGORITHM = "HS256"
 ADMIN_ROLE = "admin"
@@ -86,7 +87,7 @@ def _verify(token: str, secret: str) -> TokenClaims:
     if not isinstance(subject, str) or not subject.isascii() or not subject.isdigit():
         raise InvalidToken("the token's 'sub' claim must be the user id as a string of digits")
     user_id = int(subject)
-    if user_id < 1 or user_id > 2**31 - 1:
+    if user_id < 1 or user_id > MAX_USER_ID:
         raise InvalidToken("the token's 'sub' claim is not a valid user id")
     roles = claims.get("roles", [])
     if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):

@@ -1,12 +1,12 @@
-"""Engines, session factories and the declarative Base for the tables the service writes.
+"""Engines, the request path's session factory and the declarative Base for the tables
+the service writes.
 
-The API serves requests through the async engine; scripts, Alembic and probes use the
+The API serves requests through the async engine; the readiness probe uses the
 synchronous one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from functools import lru_cache
 
 from sqlalchemy import Engine, MetaData, create_engine
@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase
 
 from pulse.database_url import database_url
 
@@ -40,16 +40,6 @@ class Base(DeclarativeBase):
 @lru_cache
 def get_engine() -> Engine:
     return create_engine(database_url(), pool_pre_ping=True, pool_size=10, max_overflow=10)
-
-
-@lru_cache
-def get_session_factory() -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(), expire_on_commit=False)
-
-
-def session_scope() -> Iterator[Session]:
-    with get_session_factory()() as session:
-        yield session
 
 
 @lru_cache

@@ -33,20 +33,24 @@ def refresh_assets(warehouse: str) -> list[AssetsDefinition]:
 def build_definitions(settings: OrchestrationSettings) -> Definitions:
     freshness_checks = build_freshness_checks(settings)
     assets = refresh_assets(settings.pulse_warehouse)
-    return Definitions(
-        assets=[*raw_table_assets, *assets],
-        asset_checks=freshness_checks,
-        jobs=[*build_jobs(freshness_checks, assets, settings.pulse_warehouse), segment_dry_run],
-        schedules=build_schedules(settings),
-        sensors=[
-            *build_alert_sensors(settings),
-            build_event_refresh_sensor(settings),
-            build_lag_alert_sensor(settings),
-        ],
-        resources=pulse_resources(),
-        # One process per run: a step per raw table in its own process would each re-import
-        # Dagster and dbt (seconds and ~200 MB apiece) for a query that takes milliseconds.
-        executor=in_process_executor,
+    return Definitions.merge(
+        build_jobs(freshness_checks, assets, settings.pulse_warehouse),
+        Definitions(
+            assets=[*raw_table_assets, *assets],
+            asset_checks=freshness_checks,
+            jobs=[segment_dry_run],
+            schedules=build_schedules(settings),
+            sensors=[
+                *build_alert_sensors(settings),
+                build_event_refresh_sensor(settings),
+                build_lag_alert_sensor(settings),
+            ],
+            resources=pulse_resources(),
+            # One process per run: a step per raw table in its own process would each
+            # re-import Dagster and dbt (seconds and ~200 MB apiece) for a query that
+            # takes milliseconds.
+            executor=in_process_executor,
+        ),
     )
 
 

@@ -33,9 +33,8 @@ from orchestration.lake.export import export_lake, lake_dir
 from orchestration.lake.load_back import LOADED_MARTS, load_mart
 from orchestration.lake.spark_env import mart_folder, new_spark_dir, spark_environment
 from orchestration.project import pulse_dbt_project
-from orchestration.resources import PulseDatabase
+from orchestration.resources import PulseDatabase, dbt_under_lock
 from orchestration.transitions import segment_transitions
-from pulse.dbt_env import applied_dbt_environment
 
 DRY_RUN_LOCK = "segment dry run"
 # dbt log events worth a line in the run's log: one per finished model and test.
@@ -72,16 +71,13 @@ def dry_run_user_segment(
     )
     on_spark = get_orchestration_settings().pulse_warehouse == "spark"
     spark_dir = new_spark_dir(context.run_id)
-    with database.exclusive(DRY_RUN_LOCK):
+    with dbt_under_lock(database, DRY_RUN_LOCK, dbt) as start_dbt:
         extra_env = dbt_as_of_environment(config.as_of)
         if on_spark:
             export_to_lake(database)
             extra_env.update(spark_environment(spark_dir))
             args += ["--target", "spark"]
-        with applied_dbt_environment(extra_env):
-            invocation = dbt.cli(
-                args, raise_on_error=False, manifest=pulse_dbt_project.manifest_path
-            )
+        invocation = start_dbt(args, extra_env, manifest=pulse_dbt_project.manifest_path)
         errors = []
         for event in invocation.stream_raw_events():
             info = event.raw_event["info"]
@@ -114,22 +110,16 @@ def run_results_of(invocation: DbtCliInvocation) -> dict[str, Any]:
 
 
 def export_to_lake(database: PulseDatabase) -> None:
-    engine = database.engine()
-    try:
+    with database.scoped_engine() as engine:
         export_lake(engine, lake_dir())
-    finally:
-        engine.dispose()
 
 
 def load_dry_run_segments(database: PulseDatabase, spark_dir: Path) -> None:
     """Load the Spark-built dry-run user_segment into PostgreSQL's dryrun_analytics_candidate."""
     schema = DRY_RUN_TABLE.rsplit(".", 1)[0]
     [user_segment] = [mart for mart in LOADED_MARTS if mart.name == "user_segment"]
-    engine = database.engine()
-    try:
+    with database.scoped_engine() as engine:
         load_mart(engine, user_segment, mart_folder(spark_dir, "user_segment", schema), schema)
-    finally:
-        engine.dispose()
     shutil.rmtree(spark_dir, ignore_errors=True)
 
 

@@ -21,10 +21,8 @@ from dagster import (
     AssetChecksDefinition,
     AssetsDefinition,
     AssetSelection,
+    Definitions,
     define_asset_job,
-)
-from dagster._core.definitions.unresolved_asset_job_definition import (
-    UnresolvedAssetJobDefinition,
 )
 
 from orchestration.assets.raw import raw_table_assets
@@ -62,8 +60,9 @@ def build_jobs(
     freshness_checks: list[AssetChecksDefinition],
     refresh_assets: Sequence[AssetsDefinition],
     warehouse: str,
-) -> list[UnresolvedAssetJobDefinition]:
-    """The jobs; `refresh_assets` are what a refresh materializes on `warehouse`."""
+) -> Definitions:
+    """The asset jobs, as definitions to merge into the code location's; `refresh_assets`
+    are what a refresh materializes on `warehouse`."""
     refresh_selection = raw_tables | AssetSelection.assets(*refresh_assets)
     segment_refresh = define_asset_job(
         "segment_refresh",
@@ -87,4 +86,4 @@ def build_jobs(
         selection=raw_tables.without_checks() | AssetSelection.checks(*freshness_checks),
         description="Observe the raw tables and check user_segment and the deposit feed.",
     )
-    return [segment_refresh, segment_full_refresh, freshness]
+    return Definitions(jobs=[segment_refresh, segment_full_refresh, freshness])

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from dagster import ConfigurableResource, Failure
-from dagster_dbt import DbtCliResource
+from dagster_dbt import DbtCliInvocation, DbtCliResource
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from orchestration.project import pulse_dbt_project
 from pulse.database_url import database_url
-from pulse.dbt_env import DBT_EXECUTABLE
+from pulse.dbt_env import DBT_EXECUTABLE, applied_dbt_environment
 
 
 class PulseDatabase(ConfigurableResource):
@@ -22,13 +23,18 @@ class PulseDatabase(ConfigurableResource):
         return create_engine(database_url(), poolclass=NullPool)
 
     @contextmanager
-    def connect(self) -> Iterator[Connection]:
+    def scoped_engine(self) -> Iterator[Engine]:
+        """An engine for the block, disposed of afterwards."""
         engine = self.engine()
         try:
-            with engine.connect() as connection:
-                yield connection
+            yield engine
         finally:
             engine.dispose()
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        with self.scoped_engine() as engine, engine.connect() as connection:
+            yield connection
 
     @contextmanager
     def exclusive(self, lock_name: str) -> Iterator[None]:
@@ -75,6 +81,29 @@ class PulseDatabase(ConfigurableResource):
                 {"name": lock_name},
             ).scalar_one()
         return held
+
+
+DbtStarter = Callable[..., DbtCliInvocation]
+
+
+@contextmanager
+def dbt_under_lock(
+    database: PulseDatabase, lock_name: str, dbt: DbtCliResource
+) -> Iterator[DbtStarter]:
+    """Hold the advisory lock `lock_name` for the block and give a function that starts
+    dbt in it: `start(args, environment, **cli_options)` returns the running invocation.
+
+    Every dbt run of a refresh or a dry run starts through here, so none runs outside its
+    lock; the block keeps the lock while the caller streams the events and reads or loads
+    what dbt built.
+    """
+
+    def start(args: list[str], environment: dict[str, str], **cli_options: Any) -> DbtCliInvocation:
+        with applied_dbt_environment(environment):
+            return dbt.cli(args, raise_on_error=False, **cli_options)
+
+    with database.exclusive(lock_name):
+        yield start
 
 
 def pulse_resources() -> dict[str, object]:

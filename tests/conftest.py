@@ -14,10 +14,11 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 
 from tests.support.databases import create_database, drop_database, server_url
+from tests.support.tables import truncate_app_tables
 
 _created: list[str] = []
 
@@ -74,14 +75,7 @@ def engine(migrated_database: str) -> Iterator[Engine]:
 @pytest.fixture
 def clean_tables(engine: Engine) -> Iterator[None]:
     """Empties the service's tables before a test that needs a blank slate."""
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "truncate app.segment_override_audit, app.segment_overrides, "
-                "app.ranking_snapshots, app.external_ranking_data, app.activity_events, "
-                "app.users restart identity cascade"
-            )
-        )
+    truncate_app_tables(engine)
     yield
 
 

@@ -2,10 +2,8 @@
     model with one unique key column that a unique index backs (user_activity's
     `indexes` config). Each new row finds its old version through that index and
     replaces it in one pass, in key order, so the indexes take the new entries page
-    by page. For 50,000 rows into the four indexes of user_activity: 0.34 to 0.72 s,
-    against 0.62 to 0.76 s for dbt's delete+insert (a delete through the index, then
-    an insert), and MERGE, which joins the whole table, was slower still
-    (docs/benchmarks.md). -#}
+    by page: cheaper than dbt's delete+insert (a delete through the index, then an
+    insert) or MERGE, which joins the whole table (figures in docs/benchmarks.md). -#}
 {% macro get_incremental_upsert_sql(arg_dict) -%}
     {%- set unique_key = arg_dict['unique_key'] -%}
     {%- if unique_key is not string or arg_dict['incremental_predicates'] -%}

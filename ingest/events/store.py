@@ -5,10 +5,11 @@ list of rows to `write_events`, which stores them in a transaction of their own.
 statements have a fixed text, so PostgreSQL plans them once per connection.
 
 Almost always every event_id of a write is new (a client retry is the exception), so
-`write_events` first tries a plain INSERT, which costs PostgreSQL about 1 ms less per
-500 rows than `ON CONFLICT DO NOTHING`. If any id is already stored, the primary key
-refuses the whole statement (nothing of it is stored) and `insert_events` (the ON
-CONFLICT statement, which tells each row's outcome) runs in a transaction.
+`write_events` first tries a plain INSERT, which costs PostgreSQL less than
+`ON CONFLICT DO NOTHING` (figures in docs/benchmarks.md). If any id is already stored,
+the primary key refuses the whole statement (nothing of it is stored) and
+`insert_events` (the ON CONFLICT statement, which tells each row's outcome) runs in a
+transaction.
 
 Rows are sorted (users by id, events by event_id) so that concurrent transactions
 take their index locks in the same order and cannot deadlock on each other.

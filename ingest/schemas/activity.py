@@ -205,9 +205,9 @@ _SEPARATOR = orjson.Fragment(b"\x1f")
 
 
 def _metadata_texts(metadatas: list[dict[str, Any]]) -> list[bytes] | list[None]:
-    """What orjson writes for each metadata, from one call for the whole batch (one call per
-    event cost about 1 µs each, more than the writing); all None if orjson refuses one
-    (then `checked_metadata_json` decides for each)."""
+    """What orjson writes for each metadata, from one call for the whole batch (a call per
+    event costs more than the writing itself); all None if orjson refuses one (then
+    `checked_metadata_json` decides for each)."""
     chunks: list[Any] = []
     for metadata in metadatas:
         chunks.append(metadata)

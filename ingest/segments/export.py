@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from psycopg import sql
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ingest.segments.published import USER_SEGMENT
 
@@ -40,22 +40,22 @@ def export_statement(segment: str) -> sql.Composed:
     )
 
 
-async def stream_export(engine: AsyncEngine, segment: str) -> AsyncIterator[bytes]:
-    """CSV chunks of the segment's members, header first, in user_id order."""
-    async with engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        driver_connection = raw.driver_connection
-        assert driver_connection is not None
-        async with driver_connection.cursor() as cursor:
-            # Timestamps in the CSV are UTC whatever the server's default zone is.
-            await cursor.execute("set local time zone 'UTC'")
-            async with cursor.copy(export_statement(segment)) as copy:
-                # PostgreSQL sends one message per row: batch them into larger writes.
-                buffer = bytearray()
-                async for row in copy:
-                    buffer += row
-                    if len(buffer) >= CHUNK_BYTES:
-                        yield bytes(buffer)
-                        buffer.clear()
-                if buffer:
+async def stream_export(connection: AsyncConnection, segment: str) -> AsyncIterator[bytes]:
+    """CSV chunks of the segment's members, header first, in user_id order, read on the
+    request's connection (its transaction stays open until the response is sent)."""
+    raw = await connection.get_raw_connection()
+    driver_connection = raw.driver_connection
+    assert driver_connection is not None
+    async with driver_connection.cursor() as cursor:
+        # Timestamps in the CSV are UTC whatever the server's default zone is.
+        await cursor.execute("set local time zone 'UTC'")
+        async with cursor.copy(export_statement(segment)) as copy:
+            # PostgreSQL sends one message per row: batch them into larger writes.
+            buffer = bytearray()
+            async for row in copy:
+                buffer += row
+                if len(buffer) >= CHUNK_BYTES:
                     yield bytes(buffer)
+                    buffer.clear()
+            if buffer:
+                yield bytes(buffer)

@@ -22,6 +22,8 @@ from ingest.segments.published import (
 )
 
 # The player's profile as `analytics.user_segment` publishes it: the values the rules read.
+# dbt's macro `pulse_segment_profile_columns` declares it (tests/admin/test_profile_columns.py
+# holds this list to it).
 PROFILE_COLUMNS = (
     "created_at",
     "roulette_plays",

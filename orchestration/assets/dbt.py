@@ -27,8 +27,7 @@ from orchestration.dbt_args import (
 from orchestration.dbt_failures import failure_summary
 from orchestration.project import pulse_dbt_project
 from orchestration.published import publish_outcome, published_state
-from orchestration.resources import PulseDatabase
-from pulse.dbt_env import applied_dbt_environment
+from orchestration.resources import PulseDatabase, dbt_under_lock
 
 # Held for the whole dbt build, so no two refreshes write the published tables at once.
 REFRESH_LOCK = "segment refresh"
@@ -53,11 +52,11 @@ class DbtRefreshConfig(Config):
     replay: bool = False
 
 
-pulse_translator = PulseDbtTranslator(
-    settings=DagsterDbtTranslatorSettings(
-        enable_asset_checks=True, enable_source_tests_as_checks=True
-    )
+# Every dbt test (model and source tests) becomes an asset check, on either engine.
+translator_settings = DagsterDbtTranslatorSettings(
+    enable_asset_checks=True, enable_source_tests_as_checks=True
 )
+pulse_translator = PulseDbtTranslator(settings=translator_settings)
 
 
 @dbt_assets(
@@ -72,6 +71,17 @@ def pulse_dbt_models(
     database: PulseDatabase,
     config: DbtRefreshConfig,
 ) -> Iterator[Any]:
+    yield from refresh_dbt_build(context, dbt, database, config)
+
+
+def refresh_dbt_build(
+    context: AssetExecutionContext,
+    dbt: DbtCliResource,
+    database: PulseDatabase,
+    config: DbtRefreshConfig,
+) -> Iterator[Any]:
+    """A refresh's `dbt build` on PostgreSQL, as the run's config asks (full refresh, as_of,
+    replay)."""
     args = dbt_build_args(full_refresh=config.full_refresh)
     environment = dbt_as_of_environment(config.as_of, replay=config.replay)
     yield from locked_dbt_build(context, dbt, database, args, environment)
@@ -91,11 +101,10 @@ def locked_dbt_build(
     what the run did to the published relations, as read from the database.
     """
     environment = {**INDIRECT_SELECTION_ENVIRONMENT, **(extra_environment or {})}
-    with database.exclusive(REFRESH_LOCK):
+    with dbt_under_lock(database, REFRESH_LOCK, dbt) as start_dbt:
         with database.connect() as connection:
             before = published_state(connection)
-        with applied_dbt_environment(environment):
-            invocation = dbt.cli(args, context=context, raise_on_error=False)
+        invocation = start_dbt(args, environment, context=context)
         yield from invocation.stream()
         if not invocation.is_successful():
             with database.connect() as connection:

@@ -26,13 +26,15 @@ from dagster import (
     MaterializeResult,
     multi_asset,
 )
-from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DbtCliResource, dbt_assets
 
 from orchestration.assets.dbt import (
     REFRESH_LOCK,
     DbtRefreshConfig,
     PulseDbtTranslator,
     locked_dbt_build,
+    refresh_dbt_build,
+    translator_settings,
 )
 from orchestration.dbt_args import dbt_as_of_environment, dbt_build_args
 from orchestration.lake.export import LAKE_TABLES, export_lake, lake_dir
@@ -82,11 +84,6 @@ class SparkDbtTranslator(PulseDbtTranslator):
         return SPARK_GROUP
 
 
-translator_settings = DagsterDbtTranslatorSettings(
-    enable_asset_checks=True, enable_source_tests_as_checks=True
-)
-
-
 @multi_asset(
     name="lake_export",
     specs=[
@@ -100,12 +97,8 @@ translator_settings = DagsterDbtTranslatorSettings(
     ],
 )
 def lake_export(context: AssetExecutionContext, database: PulseDatabase) -> Iterator[Any]:
-    with database.exclusive(REFRESH_LOCK):
-        engine = database.engine()
-        try:
-            written = export_lake(engine, lake_dir())
-        finally:
-            engine.dispose()
+    with database.exclusive(REFRESH_LOCK), database.scoped_engine() as engine:
+        written = export_lake(engine, lake_dir())
     for table, rows in written.items():
         yield MaterializeResult(asset_key=lake_key(table), metadata={"rows_exported": rows})
 
@@ -146,12 +139,8 @@ def pulse_spark_models(
 )
 def spark_load_back(context: AssetExecutionContext, database: PulseDatabase) -> Iterator[Any]:
     spark_dir = run_spark_dir(context)
-    with database.exclusive(REFRESH_LOCK):
-        engine = database.engine()
-        try:
-            loaded = load_marts(engine, spark_dir)
-        finally:
-            engine.dispose()
+    with database.exclusive(REFRESH_LOCK), database.scoped_engine() as engine:
+        loaded = load_marts(engine, spark_dir)
     # The marts are in PostgreSQL now; the run's warehouse copy is no longer needed.
     shutil.rmtree(spark_dir, ignore_errors=True)
     for mart, rows in loaded.items():
@@ -174,9 +163,7 @@ def pulse_publish_models(
     config: DbtRefreshConfig,
 ) -> Iterator[Any]:
     """The transitions of the loaded candidate, tested; the on-run-end hook publishes."""
-    args = dbt_build_args(full_refresh=config.full_refresh)
-    environment = dbt_as_of_environment(config.as_of, replay=config.replay)
-    yield from locked_dbt_build(context, dbt, database, args, environment)
+    yield from refresh_dbt_build(context, dbt, database, config)
 
 
 spark_refresh_assets = [lake_export, pulse_spark_models, spark_load_back, pulse_publish_models]

@@ -81,6 +81,8 @@ class LakeTable:
         return self.date_column.removesuffix("_at") + "_date"
 
 
+# The lake's tables, declared here only: dbt's Spark registration of them
+# (macros/pulse_register_lake.sql) is held to this list by tests/lake/test_lake_schemas.py.
 LAKE_TABLES = (
     LakeTable(
         "activity_events",

@@ -1,26 +1,16 @@
-"""A refresh on the Spark warehouse, as plain functions (Dagster's assets and tests call them).
+"""dbt on the Spark target outside a Dagster run (benchmarks, checks of a declaration).
 
-1. export the raw tables' new rows to the Parquet lake (`export.py`);
-2. `dbt <command> --target spark`: the same models, reading the lake (a new Spark
-   folder per run; dbt runs in its own process, so each run gets its own JVM);
-3. load `user_activity` back into PostgreSQL, and `user_segment` and
-   `segment_catalogue` as candidates (`load_back.py`);
-4. on PostgreSQL, `dbt build` of the run's transitions (the loaded candidate against
-   the published history, which lives on PostgreSQL); its on-run-end hook is the
-   publish gate, as on the PostgreSQL path.
+The refresh on Spark (lake export, `dbt build --target spark`, load back, then the
+updates, the transitions and the publish gate on PostgreSQL) is the Dagster job's Spark path,
+`orchestration/assets/spark.py`; `PUBLISH_SELECTION` is its last step. Here dbt runs in
+its own process, so each invocation gets its own JVM, in a new Spark folder.
 """
 
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine
-
-from orchestration.lake.export import export_lake, lake_dir
-from orchestration.lake.load_back import load_marts
 from orchestration.lake.spark_env import new_spark_dir, spark_environment
 from pulse.dbt_env import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_process_environment
 
@@ -28,25 +18,8 @@ from pulse.dbt_env import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_process_environme
 PUBLISH_SELECTION = "user_segment_updates user_segment_transitions"
 
 
-@dataclass
-class SparkRefresh:
-    exported: dict[str, int] = field(default_factory=dict)
-    loaded: dict[str, int] = field(default_factory=dict)
-    spark_dir: Path | None = None
-
-
 class DbtFailed(RuntimeError):
-    """A dbt step of the Spark refresh failed (its output is in the message's log path)."""
-
-
-def publish_arguments(dbt_arguments: list[str]) -> list[str]:
-    """`dbt build` of the updates and transitions on PostgreSQL (then the publish gate),
-    with the refresh's vars."""
-    arguments = ["build", "--select", PUBLISH_SELECTION]
-    if "--vars" in dbt_arguments:
-        position = dbt_arguments.index("--vars")
-        arguments += dbt_arguments[position : position + 2]
-    return arguments
+    """A dbt invocation failed (the message ends with dbt's last lines of output)."""
 
 
 def run_dbt(arguments: list[str], *, target: str, extra_env: dict[str, str]) -> None:
@@ -81,26 +54,3 @@ def build_on_spark(
         extra_env=environment,
     )
     return spark_dir
-
-
-def refresh_on_spark(
-    engine: Engine,
-    dbt_arguments: list[str],
-    *,
-    lag: timedelta | None = None,
-    spark_dir: Path | None = None,
-    extra_env: dict[str, str] | None = None,
-) -> SparkRefresh:
-    """Export, build on Spark, load back, then the transitions and the publish on PostgreSQL.
-
-    `dbt_arguments` are those of the PostgreSQL refresh (`build`, `--vars ...`);
-    `--full-refresh` changes nothing on Spark, where every run rebuilds from the lake.
-    """
-    extra_env = extra_env or {}
-    refresh = SparkRefresh()
-    refresh.exported = export_lake(engine, lake_dir(), lag=lag)
-    spark_arguments = [argument for argument in dbt_arguments if argument != "--full-refresh"]
-    refresh.spark_dir = build_on_spark(spark_arguments, spark_dir=spark_dir, extra_env=extra_env)
-    refresh.loaded = load_marts(engine, refresh.spark_dir)
-    run_dbt(publish_arguments(dbt_arguments), target="postgres", extra_env=extra_env)
-    return refresh

@@ -10,14 +10,14 @@ import pytest
 from playwright.sync_api import Browser
 from sqlalchemy import Engine
 
-from tests.admin.published import (
+from tests.support.browser import chromium
+from tests.support.cohort import (
     drop_published,
     publish,
     recent_moment,
     reset_app_tables,
     seed_cohort,
 )
-from tests.support.browser import chromium
 from tests.support.live_server import live_server
 
 

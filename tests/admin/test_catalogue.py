@@ -10,22 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.admin.published import (
+from tests.support.api import get_json
+from tests.support.auth import admin_headers
+from tests.support.cohort import (
     COHORT,
-    declared_segments,
     drop_published,
     publish,
     recent_moment,
     reset_app_tables,
     seed_cohort,
 )
-from tests.support.auth import admin_headers
+from tests.support.segments import declared_segments
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("custom_catalogue")]
 
@@ -78,22 +78,16 @@ def custom_catalogue(engine: Engine) -> Iterator[datetime]:
     reset_app_tables(engine)
 
 
-async def get_json(client: httpx.AsyncClient, path: str, **params: Any) -> Any:
-    response = await client.get(path, params=params, headers=ADMIN)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 async def test_sizes_catalogue_and_history_list_the_published_entries(
     client: httpx.AsyncClient,
 ) -> None:
-    summary = await get_json(client, "/admin/api/segments")
+    summary = await get_json(client, "/admin/api/segments", ADMIN)
     sizes = [(entry["segment"], entry["users"]) for entry in summary["segments"]]
     assert [name for name, _ in sizes] == NAMES
     assert dict(sizes)["NEVER_MATCHES"] == 0
     assert sum(users for _, users in sizes) == summary["total_users"] == 30
 
-    catalogue = await get_json(client, "/admin/api/segments/catalogue")
+    catalogue = await get_json(client, "/admin/api/segments/catalogue", ADMIN)
     assert [
         (entry["name"], entry["when"], entry["description_ko"], entry["is_fallback"])
         for entry in catalogue["entries"]
@@ -103,14 +97,14 @@ async def test_sizes_catalogue_and_history_list_the_published_entries(
     ]
     assert [entry["users"] for entry in catalogue["entries"]] == [users for _, users in sizes]
 
-    history = await get_json(client, "/admin/api/segments/sizes")
+    history = await get_json(client, "/admin/api/segments/sizes", ADMIN)
     assert [set(point["sizes"]) for point in history["points"]] == [set(NAMES)]
 
 
 async def test_members_and_export_know_only_the_published_names(
     client: httpx.AsyncClient,
 ) -> None:
-    empty = await get_json(client, "/admin/api/segments/never_matches/users")
+    empty = await get_json(client, "/admin/api/segments/never_matches/users", ADMIN)
     assert (empty["segment"], empty["items"], empty["next_cursor"]) == ("NEVER_MATCHES", [], None)
     export = await client.get("/admin/api/segments/NEVER_MATCHES/export", headers=ADMIN)
     assert export.status_code == 200
@@ -124,7 +118,7 @@ async def test_members_and_export_know_only_the_published_names(
 
 
 async def test_explanation_walks_the_published_entries(client: httpx.AsyncClient) -> None:
-    lapsed = await get_json(client, f"/admin/api/users/{COHORT.dormant_long}/segment")
+    lapsed = await get_json(client, f"/admin/api/users/{COHORT.dormant_long}/segment", ADMIN)
     assert (lapsed["segment"], lapsed["rule"]) == ("LAPSED", "lapsed")
     assert [(c["segment"], c["held"], c["decisive"]) for c in lapsed["rules"]] == [
         ("HIGH_ROLLER", False, False),
@@ -137,7 +131,7 @@ async def test_explanation_walks_the_published_entries(client: httpx.AsyncClient
     )
 
     # An override of a published segment applies; the rules still say what they gave.
-    kept = await get_json(client, f"/admin/api/users/{COHORT.new}/segment")
+    kept = await get_json(client, f"/admin/api/users/{COHORT.new}/segment", ADMIN)
     assert (kept["segment"], kept["rule"], kept["is_override"]) == ("HIGH_ROLLER", "override", True)
     assert kept["override"]["applies"] is True
     assert kept["rules_segment"] == "EVERYONE_ELSE"
@@ -148,10 +142,10 @@ async def test_override_of_a_removed_segment_is_shown_as_ignored_and_can_be_clea
     client: httpx.AsyncClient, engine: Engine
 ) -> None:
     user = COHORT.dormant_short
-    summary = await get_json(client, "/admin/api/segments")
+    summary = await get_json(client, "/admin/api/segments", ADMIN)
     assert (summary["live_overrides"], summary["ignored_overrides"]) == (2, 1)
 
-    body = await get_json(client, f"/admin/api/users/{user}/segment")
+    body = await get_json(client, f"/admin/api/users/{user}/segment", ADMIN)
     # The pipeline ignored it: the rules decided, and the API says the same.
     assert (body["published_segment"], body["published_rule"]) == ("EVERYONE_ELSE", "everyone_else")
     assert (body["segment"], body["rule"], body["is_override"]) == (
@@ -180,7 +174,7 @@ async def test_override_of_a_removed_segment_is_shown_as_ignored_and_can_be_clea
     cleared = await client.delete(f"/admin/api/users/{user}/segment/override", headers=ADMIN)
     assert cleared.status_code == 200, cleared.text
     assert cleared.json()["segment"] == REMOVED
-    assert (await get_json(client, f"/admin/api/users/{user}/segment"))["override"] is None
+    assert (await get_json(client, f"/admin/api/users/{user}/segment", ADMIN))["override"] is None
     replaced = await client.put(
         f"/admin/api/users/{user}/segment",
         json={"segment": "lapsed", "reason": "win-back campaign"},

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 
 from ingest.tokens import make_token
 from pulse.settings import PROJECT_ROOT
-from tests.admin.published import COHORT, published_catalogue, published_segment_of
+from tests.support.cohort import COHORT, published_catalogue, published_segment_of
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 ADMIN_SUBJECT = 31
@@ -21,9 +21,10 @@ HOSTILE_REASON = '<img src=x onerror="window.pwned=1"> loyal since 2019'
 pytestmark = pytest.mark.usefixtures("published_cohort")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser_page(browser: Browser, server_url: str) -> Iterator[Page]:
-    # An English-speaking browser: the console follows the browser's language.
+    # An English-speaking browser: the console follows the browser's language. A context
+    # per test, so no test finds another's signed-in session in the page's storage.
     context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
     yield context.new_page()
     context.close()

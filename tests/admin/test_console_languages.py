@@ -22,7 +22,7 @@ from sqlalchemy import Engine, text
 from ingest.api.routes.console import CONSOLE_DIR
 from ingest.tokens import make_token
 from pulse.settings import PROJECT_ROOT
-from tests.admin.published import COHORT, published_catalogue, published_segment_of
+from tests.support.cohort import COHORT, published_catalogue, published_segment_of
 
 ADMIN_SUBJECT = 32
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"

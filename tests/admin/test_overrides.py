@@ -8,8 +8,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.admin.published import COHORT, declared_segments, publish, published_segment_of
 from tests.support.auth import admin_headers
+from tests.support.cohort import COHORT, publish, published_segment_of
+from tests.support.segments import declared_segments
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("published_cohort")]
 

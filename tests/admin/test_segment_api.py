@@ -11,14 +11,15 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.admin.published import (
+from tests.support.api import get_json
+from tests.support.auth import admin_headers, user_headers
+from tests.support.cohort import (
     COHORT,
-    declared_segments,
     published_catalogue,
     published_segment_of,
 )
-from tests.support.auth import admin_headers, user_headers
-from tests.support.segments import expected_catalogue
+from tests.support.profile import dbt_profile_columns
+from tests.support.segments import declared_segments, expected_catalogue
 
 pytestmark = [pytest.mark.anyio, pytest.mark.usefixtures("published_cohort")]
 
@@ -28,12 +29,6 @@ NAMES = [entry["name"] for entry in DECLARED]
 # The ordinary players of the cohort match no rule: they get the fallback, the last entry.
 FALLBACK = NAMES[-1]
 RULE_PLAYERS = (COHORT.vip, COHORT.dormant_long, COHORT.dormant_short, COHORT.new, COHORT.active)
-
-
-async def get_json(client: httpx.AsyncClient, path: str, **params: Any) -> Any:
-    response = await client.get(path, params=params, headers=ADMIN)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 @pytest.mark.parametrize(
@@ -67,7 +62,7 @@ def published_counts(engine: Engine) -> dict[str, int]:
 async def test_summary_lists_the_catalogue_in_order_and_tells_freshness(
     client: httpx.AsyncClient, published_cohort: datetime, engine: Engine
 ) -> None:
-    body = await get_json(client, "/admin/api/segments")
+    body = await get_json(client, "/admin/api/segments", ADMIN)
     assert [entry["segment"] for entry in body["segments"]] == NAMES
     assert [entry["priority"] for entry in body["segments"]] == list(range(1, len(NAMES) + 1))
     counts = published_counts(engine)
@@ -85,7 +80,7 @@ async def test_summary_lists_the_catalogue_in_order_and_tells_freshness(
 async def test_catalogue_route_publishes_the_declared_entries_with_their_sizes(
     client: httpx.AsyncClient, published_cohort: datetime, engine: Engine
 ) -> None:
-    body = await get_json(client, "/admin/api/segments/catalogue")
+    body = await get_json(client, "/admin/api/segments/catalogue", ADMIN)
     counts = published_counts(engine)
     assert [
         (
@@ -108,7 +103,7 @@ async def test_catalogue_route_publishes_the_declared_entries_with_their_sizes(
 async def test_members_are_keyset_paginated_and_stable_under_inserts(
     client: httpx.AsyncClient, engine: Engine
 ) -> None:
-    first = await get_json(client, f"/admin/api/segments/{FALLBACK.lower()}/users", limit=10)
+    first = await get_json(client, f"/admin/api/segments/{FALLBACK.lower()}/users", ADMIN, limit=10)
     assert first["segment"] == FALLBACK
     ids = [row["user_id"] for row in first["items"]]
     assert ids == sorted(ids) and len(ids) == 10
@@ -127,7 +122,7 @@ async def test_members_are_keyset_paginated_and_stable_under_inserts(
         cursor = first["next_cursor"]
         while cursor:
             page = await get_json(
-                client, f"/admin/api/segments/{FALLBACK}/users", limit=10, cursor=cursor
+                client, f"/admin/api/segments/{FALLBACK}/users", ADMIN, limit=10, cursor=cursor
             )
             seen += [row["user_id"] for row in page["items"]]
             cursor = page["next_cursor"]
@@ -158,7 +153,7 @@ async def test_explanation_lists_every_entry_and_agrees_with_what_dbt_published(
     decided = set()
     for user_id in RULE_PLAYERS:
         segment, rule, matched_segments = published_segment_of(engine, user_id)
-        body = await get_json(client, f"/admin/api/users/{user_id}/segment")
+        body = await get_json(client, f"/admin/api/users/{user_id}/segment", ADMIN)
         assert (body["segment"], body["rule"], body["is_override"]) == (segment, rule, False)
         assert body["pending"] is None and body["override"] is None
         checks = body["rules"]
@@ -179,26 +174,14 @@ async def test_explanation_lists_every_entry_and_agrees_with_what_dbt_published(
 
 
 async def test_explanation_shows_the_published_profile(client: httpx.AsyncClient) -> None:
-    vip = await get_json(client, f"/admin/api/users/{COHORT.vip}/segment")
+    vip = await get_json(client, f"/admin/api/users/{COHORT.vip}/segment", ADMIN)
     features = vip["features"]
     assert float(features["deposit_30d"]) == 2_000_000
     assert features["roulette_plays"] == 2
     assert features["dice_plays"] == 1
     assert features["last_charge_at"] is not None
-    assert set(features) == {
-        "created_at",
-        "roulette_plays",
-        "dice_plays",
-        "lottery_plays",
-        "total_play_duration",
-        "last_bonus_used_at",
-        "last_login_at",
-        "last_play_at",
-        "last_charge_at",
-        "deposit_30d",
-        "last_active_at",
-        "updated_at",
-    }
+    # every column of the profile dbt publishes, but the key
+    assert set(features) == set(dbt_profile_columns()) - {"user_id"}
     descriptions = {entry["name"]: entry.get("description_ko") for entry in DECLARED}
     assert {c["segment"]: c["description_ko"] for c in vip["rules"]} == descriptions
 
@@ -260,7 +243,7 @@ async def test_override_takes_the_catalogue_spelling(
     try:
         assert response.status_code == 200, response.text
         assert response.json()["segment"] == FALLBACK
-        body = await get_json(client, f"/admin/api/users/{COHORT.new}/segment")
+        body = await get_json(client, f"/admin/api/users/{COHORT.new}/segment", ADMIN)
         assert (body["segment"], body["is_override"]) == (FALLBACK, True)
         assert body["override"]["applies"] is True
         assert body["summary"].startswith(f"{FALLBACK}: set by an admin override")
@@ -283,7 +266,7 @@ async def test_expired_override_does_not_count(client: httpx.AsyncClient, engine
             {"user_id": COHORT.new, "segment": FALLBACK},
         )
     try:
-        body = await get_json(client, f"/admin/api/users/{COHORT.new}/segment")
+        body = await get_json(client, f"/admin/api/users/{COHORT.new}/segment", ADMIN)
         assert (body["segment"], body["is_override"], body["override"]) == (published, False, None)
     finally:
         with engine.begin() as connection:
@@ -324,7 +307,7 @@ async def test_change_feed_pages_through_every_transition_once(
         params: dict[str, Any] = {"limit": 7}
         if cursor:
             params["since"] = cursor
-        page = await get_json(client, "/admin/api/segments/changes", **params)
+        page = await get_json(client, "/admin/api/segments/changes", ADMIN, **params)
         seen += [item["change_id"] for item in page["items"]]
         if not page["has_more"]:
             break
@@ -332,17 +315,19 @@ async def test_change_feed_pages_through_every_transition_once(
     assert seen == list(expected)
     # Polling again from the last cursor returns nothing new and keeps the cursor.
     last = page["next_cursor"]
-    again = await get_json(client, "/admin/api/segments/changes", since=last)
+    again = await get_json(client, "/admin/api/segments/changes", ADMIN, since=last)
     assert again["items"] == [] and again["next_cursor"] == last
-    first = (await get_json(client, "/admin/api/segments/changes", limit=1))["items"][0]
+    first = (await get_json(client, "/admin/api/segments/changes", ADMIN, limit=1))["items"][0]
     assert first["from_segment"] is None
 
 
 async def test_change_feed_since_time_and_bad_since(client: httpx.AsyncClient) -> None:
     future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
-    assert (await get_json(client, "/admin/api/segments/changes", since=future))["items"] == []
+    later = await get_json(client, "/admin/api/segments/changes", ADMIN, since=future)
+    assert later["items"] == []
     past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
-    assert len((await get_json(client, "/admin/api/segments/changes", since=past))["items"]) == 30
+    earlier = await get_json(client, "/admin/api/segments/changes", ADMIN, since=past)
+    assert len(earlier["items"]) == 30
     bad = await client.get(
         "/admin/api/segments/changes", params={"since": "yesterday"}, headers=ADMIN
     )

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.admin.published import drop_published, reset_app_tables
 from tests.support.auth import admin_headers
+from tests.support.cohort import drop_published, reset_app_tables
 
 pytestmark = pytest.mark.anyio
 

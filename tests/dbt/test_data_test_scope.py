@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.dbt.conftest import RunDbt
-from tests.dbt.data import add_event, add_user, days
+from tests.support.dbt import RunDbt
+from tests.support.dbt_data import add_event, add_user, days
 
 # an incremental run re-reads nothing from before the previous one: user 1's old row
 # stays as the first run wrote it

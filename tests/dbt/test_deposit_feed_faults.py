@@ -15,8 +15,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
-from tests.dbt.conftest import RunDbt
-from tests.dbt.data import rows_by_user
+from tests.support.dbt import RunDbt
+from tests.support.dbt_data import rows_by_user
 
 pytestmark = pytest.mark.anyio
 

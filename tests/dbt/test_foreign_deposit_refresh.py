@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, text
 
-from tests.dbt.conftest import RunDbt
-from tests.dbt.data import add_user, days, rows_by_user
+from tests.support.dbt import RunDbt
+from tests.support.dbt_data import add_user, days, rows_by_user
 from tests.support.deposits import upsert_current
 
 HELD_OPEN, COMMITTED_MEANWHILE = 71, 72

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from tests.dbt.conftest import RunDbt
-from tests.dbt.data import add_user
+from tests.support.dbt import RunDbt
+from tests.support.dbt_data import add_user
 
 
 def _indexed_columns(engine: Engine, schema: str, table: str) -> set[tuple[bool, str]]:

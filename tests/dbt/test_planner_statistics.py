@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, text
 
-from tests.dbt.conftest import RunDbt
-from tests.dbt.data import add_event, add_user
+from tests.support.dbt import RunDbt
+from tests.support.dbt_data import add_event, add_user
 
 # Each incremental table and the column by which a run reads the rows it wrote.
 TABLES_AND_RUN_COLUMNS = (

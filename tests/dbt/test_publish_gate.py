@@ -13,8 +13,8 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from tests.dbt.conftest import RunDbt
-from tests.dbt.data import add_event, add_user
+from tests.support.dbt import RunDbt
+from tests.support.dbt_data import add_event, add_user
 
 # What each publish moves, read in one statement: one snapshot of the four relations.
 SAMPLE = text(

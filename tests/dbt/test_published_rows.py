@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.dbt.conftest import RunDbt
-from tests.dbt.data import add_event, add_user, days, rows_by_user
+from tests.support.dbt import RunDbt
+from tests.support.dbt_data import add_event, add_user, days, rows_by_user
 
 # the columns readers read besides the publication's as_of and computed_at
 ROW_COLUMNS = ("segment", "rule", "matched_segments", "roulette_plays", "last_active_at")

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, text
 
-from tests.dbt.conftest import RunDbt
-from tests.dbt.data import add_event, add_user
+from tests.support.dbt import RunDbt
+from tests.support.dbt_data import add_event, add_user
 
 TEST_PREFIX = "relationships_user_activity_user_id"
 

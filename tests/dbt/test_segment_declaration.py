@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.dbt.conftest import RunDbt
-from tests.dbt.data import add_event, add_override, add_user, days, rows_by_user
+from tests.support.dbt import RunDbt
+from tests.support.dbt_data import add_event, add_override, add_user, days, rows_by_user
 from tests.support.segments import (
     declared_segments,
     expected_catalogue,

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.dbt.conftest import RunDbt
-from tests.dbt.data import add_event, add_user
+from tests.support.dbt import RunDbt
+from tests.support.dbt_data import add_event, add_user
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ models' SQL against fixed inputs, so they run here, on every change of the code.
 
 from __future__ import annotations
 
-from tests.dbt.conftest import RunDbt
+from tests.support.dbt import RunDbt
 
 UNIT_TESTS = {
     "user_segment_rule_boundaries",

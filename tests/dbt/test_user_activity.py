@@ -9,8 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.dbt.conftest import RunDbt
-from tests.dbt.data import add_event, add_snapshot, add_user, days, rows_by_user
+from tests.support.dbt import RunDbt
+from tests.support.dbt_data import add_event, add_snapshot, add_user, days, rows_by_user
 
 
 def _now() -> datetime:

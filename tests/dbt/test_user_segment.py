@@ -8,22 +8,25 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.dbt.conftest import RunDbt
-from tests.dbt.data import add_event, add_override, add_snapshot, add_user, days, rows_by_user
+from tests.support.dbt import RunDbt
+from tests.support.dbt_data import (
+    add_event,
+    add_override,
+    add_snapshot,
+    add_user,
+    days,
+    rows_by_user,
+)
+from tests.support.profile import dbt_profile_columns
 from tests.support.segments import declared_segments, segments_vars
+from tests.support.tables import event_type_check_dropped
 
 SEGMENT_FEATURES = ("segment", "rule", "last_active_at", "deposit_30d", "created_at", "as_of")
-ACTIVITY_FEATURES = (
-    "roulette_plays",
-    "dice_plays",
-    "lottery_plays",
-    "total_play_duration",
-    "last_bonus_used_at",
-    "last_login_at",
-    "last_play_at",
-    "last_charge_at",
-    "deposit_30d",
-    "last_active_at",
+# The profile columns user_activity computes (signup and row times come from app.users).
+ACTIVITY_FEATURES = tuple(
+    column
+    for column in dbt_profile_columns()
+    if column not in ("user_id", "created_at", "updated_at")
 )
 
 
@@ -210,22 +213,10 @@ def test_as_of_after_the_run_start_is_refused(run_dbt: RunDbt) -> None:
 @pytest.fixture
 def event_of_unknown_type(engine: Engine) -> Iterator[None]:
     """An event type the models do not know, as a broken ingest release could write."""
-    with engine.begin() as connection:
-        name, definition = connection.execute(
-            text(
-                "select conname, pg_get_constraintdef(oid) from pg_constraint "
-                "where conrelid = 'app.activity_events'::regclass and conname like '%event_type'"
-            )
-        ).one()
-        connection.execute(text(f'alter table app.activity_events drop constraint "{name}"'))
-    add_user(engine, 1, _now() - days(10))
-    add_event(engine, 1, "slot_play", _now() - days(1), received_now=True)
-    yield
-    with engine.begin() as connection:
-        connection.execute(text("delete from app.activity_events where event_type = 'slot_play'"))
-        connection.execute(
-            text(f'alter table app.activity_events add constraint "{name}" {definition}')
-        )
+    with event_type_check_dropped(engine, "slot_play"):
+        add_user(engine, 1, _now() - days(10))
+        add_event(engine, 1, "slot_play", _now() - days(1), received_now=True)
+        yield
 
 
 def test_failing_upstream_test_keeps_user_segment_from_being_published(

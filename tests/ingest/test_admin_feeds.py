@@ -8,8 +8,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.ingest.helpers import ago, fresh_user_id, iso
 from tests.support.deposits import current_deposit, snapshots
+from tests.support.players import ago, fresh_user_id, iso
 
 pytestmark = pytest.mark.anyio
 

@@ -15,7 +15,6 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.ingest.helpers import ago, fresh_user_id, iso
 from tests.support.deposits import (
     add_user,
     current_deposit,
@@ -23,6 +22,7 @@ from tests.support.deposits import (
     upsert_current,
     write_current,
 )
+from tests.support.players import ago, fresh_user_id, iso
 
 pytestmark = pytest.mark.anyio
 

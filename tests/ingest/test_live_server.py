@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.ingest.helpers import fresh_user_id
 from tests.support.auth import user_headers
 from tests.support.live_server import LiveServer
+from tests.support.players import fresh_user_id
 
 pytestmark = pytest.mark.anyio
 

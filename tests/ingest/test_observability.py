@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.ingest.helpers import fresh_user_id
+from tests.support.players import fresh_user_id
 
 pytestmark = pytest.mark.anyio
 

@@ -14,6 +14,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from tests.support.auth import admin_headers
+from tests.support.fuzz import no_server_error
 from tests.support.live_server import LiveServer
 
 
@@ -23,18 +24,6 @@ def api_schema(server: LiveServer) -> schemathesis.BaseSchema:
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
-
-
-def no_server_error(
-    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
-) -> bool:
-    status = response.status_code
-    if status < 500:
-        return True
-    documented = str(status) in case.operation.definition.raw.get("responses", {})
-    if status == 503 and documented:
-        return True
-    raise AssertionError(f"{case.method} {case.path} answered {status}: {response.text[:500]}")
 
 
 @schema.parametrize()

@@ -1,6 +1,6 @@
 """The dbt fixtures (a fresh dbt build against the session database) for the lake tests."""
 
-from tests.dbt.conftest import (  # noqa: F401
+from tests.support.dbt import (  # noqa: F401
     dbt_environment_applied,
     dbt_target_dir,
     fresh_dbt,

@@ -1,28 +1,34 @@
 """The same dbt models on PostgreSQL and on Spark give the same marts, row for row.
 
 Demo data (300 players) plus admin overrides; the PostgreSQL build and the Spark
-build (lake export, dbt on a local Spark session, load back) are evaluated at the
-same as_of, then `user_activity`, `user_segment` and `segment_catalogue` are compared in a canonical
-form: instants in UTC, decimals without trailing zeros. Only `computed_at` and
-`evaluated_at` (when each run started) may differ. The lake is given as a `file://`
-URL, which the export writes through pyarrow's filesystem and Spark reads.
+refresh job (lake export, dbt on a local Spark session, load back, publish) are
+evaluated at the same as_of, then `user_activity`, `user_segment` and
+`segment_catalogue` are compared in a canonical form: instants in UTC, decimals
+without trailing zeros. Only `computed_at` and `evaluated_at` (when each run started)
+may differ. The lake is given as a `file://` URL, which the export writes through
+pyarrow's filesystem and Spark reads.
 PULSE_SPARK_METHOD=thrift runs the Spark side on a cluster (`make spark-cluster-test`).
 """
 
 from __future__ import annotations
 
 import json
-import os
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from dagster import DagsterInstance
+from dagster_dbt import DbtCliInvocation, DbtCliResource
 from sqlalchemy import Engine, text
 
-from pulse.demo_data import generate
-from tests.dbt.conftest import RunDbt
+from orchestration.config import OrchestrationSettings
+from orchestration.definitions import build_definitions
+from orchestration.jobs import refresh_run_config
+from orchestration.project import pulse_dbt_project
+from pulse.dbt_env import DBT_EXECUTABLE
+from tests.support.dbt import RunDbt
+from tests.support.lake import canonical, seed_players
 from tests.support.segments import declared_segments, segments_vars
 
 pytestmark = pytest.mark.slow
@@ -42,15 +48,6 @@ PLAY_BASED_ENTRY = {
 }
 
 
-def canonical(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    if isinstance(value, Decimal):
-        normalized = value.normalize()
-        return format(normalized, "f")
-    return value
-
-
 def read_marts(engine: Engine) -> dict[str, list[dict[str, Any]]]:
     marts: dict[str, list[dict[str, Any]]] = {}
     with engine.connect() as connection:
@@ -66,22 +63,23 @@ def read_marts(engine: Engine) -> dict[str, list[dict[str, Any]]]:
     return marts
 
 
-def add_overrides(engine: Engine, now: datetime) -> None:
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "insert into app.segment_overrides "
-                "(user_id, segment, reason, expires_at, created_by, created_at) values "
-                "(1, 'VIP', 'partner account', null, 'ops', :before), "
-                "(2, 'DORMANT_LONG', 'it''s a test account', :expired, 'ops', :before), "
-                "(3, 'NEW', 'welcome back', :later, 'ops', :before)"
-            ),
-            {
-                "before": now - timedelta(days=3),
-                "expired": now - timedelta(days=1),
-                "later": now + timedelta(days=5),
-            },
-        )
+def dbt_with_vars(extra_vars: dict[str, Any]) -> DbtCliResource:
+    """The refresh's dbt with `--vars` added to every invocation (a declaration to build)."""
+    added = ["--vars", json.dumps(extra_vars)]
+
+    class DbtWithVars(DbtCliResource):
+        def cli(self, args: Sequence[str], **kwargs: Any) -> DbtCliInvocation:
+            return super().cli([*args, *added], **kwargs)
+
+    return DbtWithVars(project_dir=pulse_dbt_project, dbt_executable=str(DBT_EXECUTABLE))
+
+
+def materialized_counts(result: Any, step: str, metadata_key: str) -> dict[str, int]:
+    """The row count each asset of `step` reported, by the asset's last name."""
+    return {
+        materialization.asset_key.path[-1]: int(materialization.metadata[metadata_key].value)
+        for materialization in result.asset_materializations_for_node(step)
+    }
 
 
 def test_postgres_and_spark_build_identical_marts(
@@ -91,13 +89,7 @@ def test_postgres_and_spark_build_identical_marts(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from orchestration.lake.spark_build import refresh_on_spark
-
-    with engine.begin() as connection:
-        connection.execute(text("delete from app.lake_export_watermarks"))
-    generate(migrated_database, 300, 20.0, 2.5, 90, 0.42)
-    now = datetime.now(UTC).replace(microsecond=0)
-    add_overrides(engine, now)
+    now = seed_players(engine, migrated_database, 300)
     as_of = now
 
     # the shipped declaration and one more entry over play columns: a `when` an analyst
@@ -115,16 +107,24 @@ def test_postgres_and_spark_build_identical_marts(
 
     # The lake as a URL, as in production (test_warehouse_switch.py gives a plain folder).
     monkeypatch.setenv("PULSE_LAKE_DIR", (tmp_path / "lake").as_uri())
-    spark_command = os.environ.get("PULSE_SPARK_TEST_COMMAND", "run")
-    refresh = refresh_on_spark(
-        engine,
-        [spark_command, "--vars", json.dumps({"pulse__as_of": as_of.isoformat(), **declaration})],
-        lag=timedelta(0),
-        spark_dir=tmp_path / "spark",
-    )
-    assert refresh.exported["users"] == 300
+    monkeypatch.setenv("PULSE_LAKE_EXPORT_LAG_SECONDS", "0")
+    spark_defs = build_definitions(OrchestrationSettings(pulse_warehouse="spark"))
+    dbt = dbt_with_vars(declaration)
+    instance = DagsterInstance.ephemeral()
+    try:
+        result = spark_defs.resolve_job_def("segment_refresh").execute_in_process(
+            run_config=refresh_run_config(
+                full_refresh=False, as_of=as_of.isoformat(), warehouse="spark"
+            ),
+            instance=instance,
+            resources={"dbt": dbt},
+        )
+    finally:
+        instance.dispose()
+    assert result.success
+    assert materialized_counts(result, "lake_export", "rows_exported")["users"] == 300
     declared = len(on_postgres["segment_catalogue"])
-    assert refresh.loaded == {
+    assert materialized_counts(result, "spark_load_back", "dagster/row_count") == {
         "user_activity": 300,
         "user_segment": 300,
         "segment_catalogue": declared,

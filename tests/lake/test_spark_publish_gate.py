@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +22,9 @@ from dagster import DagsterInstance, DagsterRunStatus
 from sqlalchemy import Engine, text
 
 from orchestration.lake.spark_env import mart_folder, new_spark_dir
-from pulse.demo_data import generate
-from tests.dbt.conftest import RunDbt
-from tests.lake.test_spark_equality import add_overrides
-from tests.lake.test_warehouse_switch import segment_users
+from tests.support.dbt import RunDbt
+from tests.support.lake import seed_players, segment_users
+from tests.support.published import published_snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -53,16 +52,10 @@ def users_without_signup_allowed(engine: Engine) -> Iterator[None]:
 
 
 def published_state(engine: Engine) -> dict[str, Any]:
-    """Every published relation's identity (its oid changes on a swap) and rows."""
-    state: dict[str, Any] = {}
+    """Every published relation's identity and rows (user_activity too, which the load
+    back replaces), and any table a load back left half-written."""
+    state: dict[str, Any] = dict(published_snapshot(engine, PUBLISHED))
     with engine.connect() as connection:
-        for relation in PUBLISHED:
-            oid = connection.scalar(text("select to_regclass(:name)::oid"), {"name": relation})
-            rows = sorted(
-                (tuple(row) for row in connection.execute(text(f"select * from {relation}"))),
-                key=repr,
-            )
-            state[relation] = (oid, rows)
         state["loading tables"] = connection.scalars(
             text("select tablename from pg_tables where tablename like '%\\_\\_loading'")
         ).all()
@@ -76,11 +69,7 @@ def test_a_failed_dbt_test_on_spark_publishes_nothing(
     tmp_path: Path,
     users_without_signup_allowed: None,
 ) -> None:
-    with engine.begin() as connection:
-        connection.execute(text("delete from app.lake_export_watermarks"))
-    generate(migrated_database, 60, 20.0, 2.5, 90, 0.42)
-    now = datetime.now(UTC).replace(microsecond=0)
-    add_overrides(engine, now)
+    now = seed_players(engine, migrated_database, 60)
     # What is published before: a build on PostgreSQL (marts, history, change feed).
     run_dbt("build", as_of=now)
     before = published_state(engine)

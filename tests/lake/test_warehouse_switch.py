@@ -9,10 +9,7 @@ must then leave every published row as it was. The Spark definitions themselves
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +22,8 @@ from orchestration.config import OrchestrationSettings
 from orchestration.definitions import build_definitions
 from orchestration.jobs import refresh_run_config
 from orchestration.resources import PulseDatabase
-from pulse.demo_data import generate
-from pulse.settings import PROJECT_ROOT
-from tests.dbt.conftest import RunDbt
-from tests.lake.test_spark_equality import add_overrides, canonical
+from tests.support.dbt import RunDbt
+from tests.support.lake import canonical, seed_players, segment_users
 
 PUBLISHED = (
     "select user_id, segment, rule, last_active_at, deposit_30d, created_at, as_of, "
@@ -52,37 +47,6 @@ def published(engine: Engine, *, with_computed_at: bool = False) -> list[dict[st
             }
             for row in connection.execute(text(PUBLISHED))
         ]
-
-
-def segment_users(
-    warehouse: str,
-    arguments: list[str],
-    tmp_path: Path,
-    *,
-    expect_success: bool = True,
-    dagster_home: Path | None = None,
-) -> subprocess.CompletedProcess[str]:
-    dagster_home = dagster_home or tmp_path / f"dagster-{warehouse}-{len(list(tmp_path.iterdir()))}"
-    dagster_home.mkdir(exist_ok=True)
-    completed = subprocess.run(
-        [sys.executable, "scripts/segment_users.py", *arguments, "--json"],
-        cwd=PROJECT_ROOT,
-        env={
-            **os.environ,
-            "PULSE_WAREHOUSE": warehouse,
-            "DAGSTER_HOME": str(dagster_home),
-            "PULSE_LAKE_DIR": str(tmp_path / "lake"),
-            "PULSE_LAKE_EXPORT_LAG_SECONDS": "0",
-        },
-        capture_output=True,
-        text=True,
-        # A guard against a hung process, not a timing check: a Spark refresh on two
-        # cores shared with a benchmark has taken close to 900 s.
-        timeout=1200,
-    )
-    if expect_success:
-        assert completed.returncode == 0, completed.stderr[-3000:]
-    return completed
 
 
 def test_spark_lineage_reads_app_tables_lake_spark_then_postgres_marts(
@@ -141,11 +105,7 @@ def test_spark_refresh_never_overlaps_a_running_one(
 def test_segment_users_publishes_the_same_segments_on_both_engines(
     engine: Engine, run_dbt: RunDbt, migrated_database: str, tmp_path: Path
 ) -> None:
-    with engine.begin() as connection:
-        connection.execute(text("delete from app.lake_export_watermarks"))
-    generate(migrated_database, 300, 20.0, 2.5, 90, 0.42)
-    now = datetime.now(UTC).replace(microsecond=0)
-    add_overrides(engine, now)
+    now = seed_players(engine, migrated_database, 300)
     as_of = now.isoformat()
     # the membership history exists before the replays (which leave it alone)
     run_dbt("build", as_of=now)

@@ -25,7 +25,6 @@ from dagster import (
     ExecuteInProcessResult,
     build_sensor_context,
 )
-from dagster._core.instance.ref import InstanceRef
 from sqlalchemy import Engine, text
 
 from orchestration import segment_users
@@ -36,8 +35,10 @@ from orchestration.definitions import defs
 from orchestration.resources import PulseDatabase
 from orchestration.sensors import build_alert_sensors
 from pulse.settings import PROJECT_ROOT
-from tests.orchestration.conftest import REPLAY_USER_ID
+from tests.support.published import published_segments
+from tests.support.replay import REPLAY_USER_ID
 from tests.support.segments import declared_segments, segments_vars
+from tests.support.tables import event_type_check_dropped
 from tests.support.webhook import WebhookReceiver
 
 TRANSITIONS_KEY = AssetKey(["analytics_candidate", "user_segment_transitions"])
@@ -51,19 +52,6 @@ def run_job(instance: DagsterInstance, name: str, **config: Any) -> ExecuteInPro
     return defs.resolve_job_def(name).execute_in_process(
         run_config=run_config, instance=instance, raise_on_error=False
     )
-
-
-def published_rows(engine: Engine) -> list[tuple[Any, ...]]:
-    with engine.connect() as connection:
-        return [
-            tuple(row)
-            for row in connection.execute(
-                text(
-                    "select user_id, segment, rule, computed_at from analytics.user_segment "
-                    "order by user_id"
-                )
-            )
-        ]
 
 
 def history_rows(engine: Engine) -> list[tuple[Any, ...]]:
@@ -152,27 +140,16 @@ def test_freshness_check_reads_the_published_run(
 @pytest.fixture
 def bad_event_type(seeded_database: Engine) -> Iterator[None]:
     """An event type the rules do not know, as a broken ingest release could write."""
-    with seeded_database.begin() as connection:
-        name, definition = connection.execute(
-            text(
-                "select conname, pg_get_constraintdef(oid) from pg_constraint "
-                "where conrelid = 'app.activity_events'::regclass and conname like '%event_type'"
+    with event_type_check_dropped(seeded_database, "slot_play"):
+        with seeded_database.begin() as connection:
+            connection.execute(
+                text(
+                    "insert into app.activity_events (event_id, user_id, event_type, occurred_at) "
+                    "select :id, min(id), 'slot_play', now() from app.users"
+                ),
+                {"id": uuid.uuid4()},
             )
-        ).one()
-        connection.execute(text(f'alter table app.activity_events drop constraint "{name}"'))
-        connection.execute(
-            text(
-                "insert into app.activity_events (event_id, user_id, event_type, occurred_at) "
-                "select :id, min(id), 'slot_play', now() from app.users"
-            ),
-            {"id": uuid.uuid4()},
-        )
-    yield
-    with seeded_database.begin() as connection:
-        connection.execute(text("delete from app.activity_events where event_type = 'slot_play'"))
-        connection.execute(
-            text(f'alter table app.activity_events add constraint "{name}" {definition}')
-        )
+        yield
 
 
 def test_failing_upstream_check_blocks_user_segment_and_alerts(
@@ -182,7 +159,7 @@ def test_failing_upstream_check_blocks_user_segment_and_alerts(
     bad_event_type: None,
     webhook: WebhookReceiver,
 ) -> None:
-    before = published_rows(seeded_database)
+    before = published_segments(seeded_database)
     sensors = {
         sensor.name: sensor
         for sensor in build_alert_sensors(OrchestrationSettings(alert_webhook_url=webhook.url))
@@ -209,7 +186,7 @@ def test_failing_upstream_check_blocks_user_segment_and_alerts(
     )
     materialized = {event.asset_key for event in result.get_asset_materialization_events()}
     assert USER_SEGMENT_KEY not in materialized
-    assert published_rows(seeded_database) == before
+    assert published_segments(seeded_database) == before
 
     # Both alerts fire on the sensors' next ticks, the way the daemon evaluates them, for a
     # run executed in process (as the script and cron do): the failed check and the failed run.
@@ -243,7 +220,7 @@ def test_a_second_refresh_never_overlaps_a_running_one(
 def test_dry_run_reports_transitions_and_changes_no_published_row(
     full_refresh: ExecuteInProcessResult, seeded_database: Engine, tmp_path: Path
 ) -> None:
-    before = published_rows(seeded_database)
+    before = published_segments(seeded_database)
     with seeded_database.begin() as connection:
         connection.execute(
             text(
@@ -282,10 +259,10 @@ def test_dry_run_reports_transitions_and_changes_no_published_row(
         item["users"] for key, item in moves.items() if key[0] != key[1]
     )
     assert "built" in completed.stderr or "step" in completed.stderr  # progress lines
-    assert published_rows(seeded_database) == before
+    assert published_segments(seeded_database) == before
     # The run is recorded in the instance the empty DAGSTER_HOME became.
     assert (dagster_home / "dagster.yaml").exists()
-    with DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+    with DagsterInstance.from_config(str(dagster_home)) as instance:
         [run] = instance.get_runs()
     assert run.job_name == "segment_dry_run" and run.is_success
 
@@ -305,7 +282,7 @@ def _dry_run_script(arguments: list[str], dagster_home: Path) -> subprocess.Comp
 def test_dry_run_previews_a_proposed_declaration_without_editing_or_publishing(
     full_refresh: ExecuteInProcessResult, seeded_database: Engine, tmp_path: Path
 ) -> None:
-    before = published_rows(seeded_database)
+    before = published_segments(seeded_database)
     project_file = PROJECT_ROOT / "dbt_project" / "dbt_project.yml"
     declaration_before = project_file.read_text()
     # the proposal drops the rule with the most published players: exactly they move
@@ -330,14 +307,14 @@ def test_dry_run_previews_a_proposed_declaration_without_editing_or_publishing(
     assert {item["from_segment"] for item in moving} == {removed}
     assert removed not in {item["to_segment"] for item in report["transitions"]}
     assert report["total_moving"] == published_counts[removed] > 0
-    assert published_rows(seeded_database) == before
+    assert published_segments(seeded_database) == before
     assert project_file.read_text() == declaration_before
 
 
 def test_dry_run_of_an_invalid_declaration_names_the_entry(
     full_refresh: ExecuteInProcessResult, seeded_database: Engine, tmp_path: Path
 ) -> None:
-    before = published_rows(seeded_database)
+    before = published_segments(seeded_database)
     entries = declared_segments()
     entries.insert(1, {"name": "IDLE_GAMERS", "when": "days_idle > 3", "description": "x"})
     proposal = tmp_path / "proposed.yml"
@@ -349,7 +326,7 @@ def test_dry_run_of_an_invalid_declaration_names_the_entry(
     reason = completed.stderr.strip().splitlines()[-1]
     assert "invalid segment declaration: entry 2 (IDLE_GAMERS)" in reason, reason
     assert "days_idle" in reason
-    assert published_rows(seeded_database) == before
+    assert published_segments(seeded_database) == before
 
     # a file of another shape is refused before anything runs
     proposal.write_text(yaml.safe_dump({"segments": entries}))
@@ -358,8 +335,18 @@ def test_dry_run_of_an_invalid_declaration_names_the_entry(
     assert "exactly one top-level key, pulse__segments" in completed.stderr
 
 
+@pytest.fixture
+def present_republished(
+    full_refresh: ExecuteInProcessResult, dagster_instance: DagsterInstance
+) -> Iterator[None]:
+    """A replay publishes a past moment's segments: afterwards a full refresh publishes the
+    present again, so no later test reads the replay's."""
+    yield
+    assert run_job(dagster_instance, "segment_full_refresh", full_refresh=True).success
+
+
 def test_as_of_reproduces_a_past_moment(
-    full_refresh: ExecuteInProcessResult,
+    present_republished: None,
     seeded_database: Engine,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,

@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import content_type_conformance, response_schema_conformance
 
 from pulse.settings import PROJECT_ROOT
-from tests.ingest.helpers import fresh_user_id
-from tests.ingest.test_openapi_fuzz import no_server_error
 from tests.support.auth import admin_headers, user_headers
+from tests.support.fuzz import no_server_error
 from tests.support.live_server import LiveServer, live_server
+from tests.support.players import fresh_user_id
 
 EXAMPLES_PER_OPERATION = int(os.environ.get("PULSE_FUZZ_EXAMPLES", "2"))
 REPORT = PROJECT_ROOT / "test-artifacts" / "reliability" / "fuzz.json"

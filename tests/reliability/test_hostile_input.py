@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import Engine, text
 
 from ingest.auth import signing_secret
-from tests.admin.published import drop_published, publish, published_catalogue
-from tests.ingest.helpers import fresh_user_id
 from tests.support.auth import admin_headers, user_headers
+from tests.support.cohort import drop_published, publish, published_catalogue
+from tests.support.players import fresh_user_id
 
 pytestmark = pytest.mark.anyio
 
@@ -143,7 +143,7 @@ async def _create_user(client: httpx.AsyncClient, user_id: int) -> None:
     assert response.status_code in (200, 201), response.text
 
 
-@pytest.mark.parametrize("hostile", INJECTIONS + [OVERSIZED[:3000]])
+@pytest.mark.parametrize("hostile", [*INJECTIONS, pytest.param(OVERSIZED[:3000], id="x*3000")])
 async def test_hostile_metadata_is_stored_verbatim_or_refused(
     client: httpx.AsyncClient, engine: Engine, hostile: str
 ) -> None:
@@ -172,7 +172,9 @@ def published_segment(engine: Engine) -> Iterator[str]:
     drop_published(engine)
 
 
-@pytest.mark.parametrize("hostile", INJECTIONS + [OVERSIZED])
+# The oversized value gets a short id: pytest puts the id in PYTEST_CURRENT_TEST, and a
+# 200 kB variable would make every process the test starts fail (E2BIG).
+@pytest.mark.parametrize("hostile", [*INJECTIONS, pytest.param(OVERSIZED, id="x*200000")])
 async def test_hostile_override_reason_is_stored_verbatim_or_refused(
     client: httpx.AsyncClient, engine: Engine, published_segment: str, hostile: str
 ) -> None:
@@ -218,7 +220,7 @@ def _hostile_requests(hostile: str) -> list[tuple[str, str, dict[str, Any] | Non
     ]
 
 
-@pytest.mark.parametrize("hostile", INJECTIONS + [OVERSIZED[:8000]])
+@pytest.mark.parametrize("hostile", [*INJECTIONS, pytest.param(OVERSIZED[:8000], id="x*8000")])
 async def test_hostile_fields_and_path_parameters_are_refused_with_4xx(
     client: httpx.AsyncClient, engine: Engine, hostile: str
 ) -> None:

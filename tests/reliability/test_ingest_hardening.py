@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
 import uuid
 from pathlib import Path
 
@@ -14,10 +13,11 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from ingest.api.rate_limit import RateLimiter
-from tests.ingest.helpers import fresh_user_id
 from tests.support.auth import user_headers
 from tests.support.live_server import live_server
+from tests.support.players import fresh_user_id
 from tests.support.throwaway_postgres import ThrowawayPostgres
+from tests.support.waiting import async_wait_until, wait_until
 
 RECORD = "/api/activity/record"
 
@@ -92,18 +92,26 @@ async def test_a_flooding_user_gets_429_while_another_user_is_served(
     assert _stored(engine, [body["event_id"] for body in neighbour_bodies]) == 4
 
 
-async def _wait_for_lock_waiters(engine: Engine, database: str) -> None:
-    deadline = time.monotonic() + 30
+def _lock_waiters(engine: Engine, database: str) -> int:
     query = text(
         "select count(*) from pg_stat_activity "
         "where datname = :db and wait_event_type = 'Lock' and query ilike '%activity_events%'"
     )
-    while time.monotonic() < deadline:
-        with engine.connect() as connection:
-            if connection.scalar(query, {"db": database}):
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError("no event insert ever waited on the table lock")
+    with engine.connect() as connection:
+        return int(connection.scalar(query, {"db": database}))
+
+
+def _requests_read_by_server(port: int) -> tuple[int, int]:
+    """(established connections on the server's side of `port`, how many of them hold
+    bytes the server has not read yet), from the kernel's TCP table."""
+    established = unread = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].split(":")[1], 16)
+        if local_port == port and fields[3] == "01":  # 01: ESTABLISHED
+            established += 1
+            unread += int(fields[4].split(":")[1], 16) > 0
+    return established, unread
 
 
 @pytest.mark.anyio
@@ -123,10 +131,27 @@ async def test_sigterm_finishes_in_flight_requests_and_commits_them(
                 asyncio.create_task(client.post(RECORD, json=body, headers=user_headers(user)))
                 for body, user in zip(bodies, users, strict=True)
             ]
-            await _wait_for_lock_waiters(engine, engine.url.database or "")
-            await asyncio.sleep(0.5)  # let the remaining requests reach the writer queue
+            database = engine.url.database or ""
+            await async_wait_until(
+                lambda: _lock_waiters(engine, database),
+                30,
+                "an event insert waiting on the table lock",
+            )
+            # Every request read by the server: each is in flight, none still in a socket
+            # buffer, where shutting down would drop it unanswered.
+            port = httpx.URL(server.base_url).port
+            assert port is not None
+            await async_wait_until(
+                lambda: _requests_read_by_server(port) == (len(bodies), 0),
+                30,
+                f"the server reading all {len(bodies)} requests",
+            )
             server.process.send_signal(signal.SIGTERM)
-            await asyncio.sleep(1)
+            await async_wait_until(
+                lambda: "Shutting down" in server.log_path.read_text(),
+                30,
+                "uvicorn starting its shutdown",
+            )
             # Still draining: the held requests keep it alive, new connections are refused.
             assert server.process.poll() is None
             with pytest.raises(httpx.TransportError):
@@ -170,10 +195,12 @@ def test_readyz_follows_the_database_without_a_restart(
             assert "retry" in refused.json()["detail"]
 
             owned_postgres.start()
-            deadline = time.monotonic() + 30
-            while client.get("/readyz").status_code != 200:
-                assert time.monotonic() < deadline, "/readyz never came back"
-                time.sleep(0.2)
+            wait_until(
+                lambda: client.get("/readyz").status_code == 200,
+                30,
+                "/readyz answering 200 again",
+                interval=0.2,
+            )
             body = _event()
             assert client.post(RECORD, json=body, headers=headers).status_code == 202
         assert server.process.pid == pid and server.process.poll() is None

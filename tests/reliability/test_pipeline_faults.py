@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +14,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from pulse.settings import PROJECT_ROOT
+from tests.support.published import published_segments
+from tests.support.waiting import wait_until
 
 SCRIPT = PROJECT_ROOT / "scripts" / "segment_users.py"
 
@@ -46,19 +47,6 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine
         drop_database(base, name)
 
 
-def _segments(engine: Engine) -> list[tuple[Any, ...]]:
-    with engine.connect() as connection:
-        return [
-            tuple(row)
-            for row in connection.execute(
-                text(
-                    "select user_id, segment, rule, computed_at "
-                    "from analytics.user_segment order by 1"
-                )
-            )
-        ]
-
-
 def _refresh(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, str(SCRIPT)],
@@ -85,31 +73,33 @@ def _hold_publication(engine: Engine) -> Any:
     return reader, transaction
 
 
-def _wait_for_publish_blocked(engine: Engine, database: str) -> None:
+def _backends_running(engine: Engine, database: str, *, waiting_on_lock: bool) -> int:
+    """How many backends of `database` run (or, with waiting_on_lock, wait to run) the
+    publication of user_segment."""
     query = text(
-        "select count(*) from pg_stat_activity where datname = :db "
-        "and wait_event_type = 'Lock' and query ilike :statement"
+        "select count(*) from pg_stat_activity where datname = :db and query ilike :statement "
+        "and pid <> pg_backend_pid()" + (" and wait_event_type = 'Lock'" if waiting_on_lock else "")
     )
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        with engine.connect() as connection:
-            if connection.scalar(query, {"db": database, "statement": PUBLISH_STATEMENT}):
-                return
-        time.sleep(0.1)
-    raise AssertionError("the refresh never reached the publication of user_segment")
+    with engine.connect() as connection:
+        return int(connection.scalar(query, {"db": database, "statement": PUBLISH_STATEMENT}))
 
 
 def test_a_run_killed_while_publishing_leaves_the_table_as_it_was(
     published: tuple[Engine, dict[str, str]],
 ) -> None:
     engine, env = published
-    before = _segments(engine)
+    before = published_segments(engine)
     assert before
     # The kill lands mid-publication: the run waits on the reader's lock.
     reader, transaction = _hold_publication(engine)
     run = _refresh(env)
     try:
-        _wait_for_publish_blocked(engine, engine.url.database or "")
+        database = engine.url.database or ""
+        wait_until(
+            lambda: _backends_running(engine, database, waiting_on_lock=True),
+            240,
+            "the refresh reaching the publication of user_segment",
+        )
         os.killpg(run.pid, signal.SIGKILL)
         run.wait(timeout=30)
         # The reader still sees the whole old table.
@@ -119,14 +109,19 @@ def test_a_run_killed_while_publishing_leaves_the_table_as_it_was(
     finally:
         transaction.commit()
         reader.close()
-    time.sleep(1)  # the orphaned backend rolls back once it finds its client gone
-    assert _segments(engine) == before
+    # The orphaned backend rolls back and exits once it finds its client gone.
+    wait_until(
+        lambda: _backends_running(engine, database, waiting_on_lock=False) == 0,
+        60,
+        "the killed run's backend ending",
+    )
+    assert published_segments(engine) == before
 
     completed = subprocess.run(
         [sys.executable, str(SCRIPT)], cwd=PROJECT_ROOT, env=env, capture_output=True, timeout=600
     )
     assert completed.returncode == 0, completed.stderr.decode()[-2000:]
-    after = _segments(engine)
+    after = published_segments(engine)
     assert {row[0] for row in after} == {row[0] for row in before}
     assert all(row[3] > before[0][3] for row in after)
 
@@ -135,13 +130,18 @@ def test_a_second_refresh_while_one_runs_is_refused_and_the_result_equals_one_ru
     published: tuple[Engine, dict[str, str]],
 ) -> None:
     engine, env = published
-    before = _segments(engine)
+    before = published_segments(engine)
     # Hold the publication so the first refresh is certainly still running (waiting to
     # publish) when the second one starts.
     reader, transaction = _hold_publication(engine)
     first = _refresh(env)
     try:
-        _wait_for_publish_blocked(engine, engine.url.database or "")
+        database = engine.url.database or ""
+        wait_until(
+            lambda: _backends_running(engine, database, waiting_on_lock=True),
+            240,
+            "the refresh reaching the publication of user_segment",
+        )
         second = subprocess.run(
             [sys.executable, str(SCRIPT)],
             cwd=PROJECT_ROOT,
@@ -159,7 +159,7 @@ def test_a_second_refresh_while_one_runs_is_refused_and_the_result_equals_one_ru
     _, first_errors = first.communicate(timeout=600)
     assert first.returncode == 0, first_errors.decode()[-2000:]
 
-    after = _segments(engine)
+    after = published_segments(engine)
     assert {row[0] for row in after} == {row[0] for row in before}
     computed = {row[3] for row in after}
     assert len(computed) == 1  # every row from the one run that published

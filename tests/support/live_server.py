@@ -6,13 +6,14 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,19 +52,21 @@ def start_uvicorn(command: list[str], log_path: Path, env: dict[str, str], port:
     with log_path.open("ab") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
     server = LiveServer(f"http://127.0.0.1:{port}", process, log_path)
-    deadline = time.monotonic() + 30
-    while True:
+
+    def answers() -> bool:
         if process.poll() is not None:
             raise RuntimeError(f"uvicorn exited: {log_path.read_text()}")
         try:
-            if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
-                return server
+            return httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200
         except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"uvicorn did not start: {log_path.read_text()}")
-        time.sleep(0.1)
+            return False
+
+    try:
+        wait_until(answers, 30, "uvicorn answering /healthz")
+    except AssertionError:
+        process.kill()
+        raise RuntimeError(f"uvicorn did not start: {log_path.read_text()}") from None
+    return server
 
 
 @contextmanager

@@ -16,11 +16,13 @@ PUBLISHED_RELATIONS = (
 )
 
 
-def published_snapshot(engine: Engine) -> dict[str, tuple[Any, list[tuple[Any, ...]]]]:
+def published_snapshot(
+    engine: Engine, relations: tuple[str, ...] = PUBLISHED_RELATIONS
+) -> dict[str, tuple[Any, list[tuple[Any, ...]]]]:
     """Each published relation's identity (its oid: a swap or a new view changes it) and rows."""
     state: dict[str, tuple[Any, list[tuple[Any, ...]]]] = {}
     with engine.connect() as connection:
-        for relation in PUBLISHED_RELATIONS:
+        for relation in relations:
             oid = connection.scalar(
                 text("select cast(to_regclass(:name) as oid)"), {"name": relation}
             )
@@ -34,3 +36,18 @@ def published_snapshot(engine: Engine) -> dict[str, tuple[Any, list[tuple[Any, .
             )
             state[relation] = (oid, rows)
     return state
+
+
+def published_segments(engine: Engine) -> list[tuple[Any, ...]]:
+    """(user_id, segment, rule, computed_at) of every published player, by user id: what
+    a run that publishes nothing must leave as it was."""
+    with engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                text(
+                    "select user_id, segment, rule, computed_at from analytics.user_segment "
+                    "order by user_id"
+                )
+            )
+        ]

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from fastapi import APIRouter, Path
-
-from ingest.api.deps import AdminDep
-from ingest.api.routes.users import ADMIN_ERRORS
-from ingest.db import get_async_engine
+from ingest.api.common import ADMIN_ERRORS, UserIdPath
+from ingest.api.deps import AdminDep, SessionDep
 from ingest.ranking_feed import FeedRow, apply_feed
 from ingest.schemas.ranking import (
     RankingBulkReceipt,
@@ -16,14 +14,13 @@ from ingest.schemas.ranking import (
     RankingReceipt,
     RankingUpsert,
 )
-from ingest.schemas.users import MAX_USER_ID
 
 router = APIRouter(prefix="/admin/api/external-ranking", tags=["deposit feed"])
 
 
-async def _apply(rows: list[FeedRow]) -> list[RankingReceipt]:
-    async with get_async_engine().begin() as connection:
-        statuses = await apply_feed(connection, rows)
+async def _apply(session: AsyncSession, rows: list[FeedRow]) -> list[RankingReceipt]:
+    async with session.begin():
+        statuses = await apply_feed(await session.connection(), rows)
     return [
         RankingReceipt(
             user_id=row.user_id,
@@ -42,10 +39,10 @@ async def _apply(rows: list[FeedRow]) -> list[RankingReceipt]:
     summary="Record a user's deposit total: snapshot kept, current row updated if newer",
 )
 async def put_ranking(
-    user_id: Annotated[int, Path(ge=1, le=MAX_USER_ID)], body: RankingUpsert, admin: AdminDep
+    user_id: UserIdPath, body: RankingUpsert, session: SessionDep, admin: AdminDep
 ) -> RankingReceipt:
     row = FeedRow(user_id=user_id, deposit_amount=body.deposit_amount, updated_at=body.updated_at)
-    return (await _apply([row]))[0]
+    return (await _apply(session, [row]))[0]
 
 
 @router.post(
@@ -54,12 +51,14 @@ async def put_ranking(
     responses=ADMIN_ERRORS,
     summary="Record up to 5000 deposit totals in one transaction, same rules as PUT",
 )
-async def bulk_ranking(body: RankingBulkUpsert, admin: AdminDep) -> RankingBulkReceipt:
+async def bulk_ranking(
+    body: RankingBulkUpsert, session: SessionDep, admin: AdminDep
+) -> RankingBulkReceipt:
     rows = [
         FeedRow(user_id=row.user_id, deposit_amount=row.deposit_amount, updated_at=row.updated_at)
         for row in body.rows
     ]
-    results = await _apply(rows)
+    results = await _apply(session, rows)
     counts = {"updated": 0, "unchanged": 0, "stale": 0}
     for result in results:
         counts[result.status] += 1

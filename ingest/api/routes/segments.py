@@ -5,18 +5,19 @@ Every list of segments comes from the published catalogue (`ingest.segments.cata
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Row
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from ingest.api.common import NOT_PUBLISHED
 from ingest.api.deps import AdminDep, SessionDep
-from ingest.db import get_async_engine
 from ingest.segments import cursors, reads
-from ingest.segments.catalogue import read_catalogue, require_entry
+from ingest.segments.catalogue import Catalogue, read_catalogue, require_entry
 from ingest.segments.export import stream_export
 from ingest.segments.freshness import segment_max_age_seconds
 from ingest.segments.published import reading_published
@@ -40,9 +41,17 @@ SegmentPath = Annotated[
     str,
     Path(description="A segment of the published catalogue (case-insensitive)."),
 ]
-NOT_PUBLISHED: dict[int | str, dict[str, Any]] = {
-    503: {"description": "Segments have not been published yet"}
-}
+
+
+async def _catalogue_and_counts(
+    session: AsyncSession,
+) -> tuple[Catalogue, Sequence[Row[Any]], dict[str, int]]:
+    """The published catalogue, the published per-segment counts (with their as_of and
+    computed_at) and the users per segment name."""
+    catalogue = await read_catalogue(session)
+    with reading_published():
+        rows = await reads.segment_counts(session)
+    return catalogue, rows, {row.segment: int(row.users) for row in rows}
 
 
 @router.get(
@@ -52,11 +61,8 @@ NOT_PUBLISHED: dict[int | str, dict[str, Any]] = {
     responses=NOT_PUBLISHED,
 )
 async def segments_summary(session: SessionDep, admin: AdminDep) -> SegmentsSummary:
-    catalogue = await read_catalogue(session)
-    with reading_published():
-        rows = await reads.segment_counts(session)
+    catalogue, rows, counts = await _catalogue_and_counts(session)
     overrides = await reads.live_overrides_by_segment(session)
-    counts = {row.segment: int(row.users) for row in rows}
     as_of = as_utc(max((row.as_of for row in rows if row.as_of), default=None))
     computed_at = as_utc(max((row.computed_at for row in rows if row.computed_at), default=None))
     max_age_seconds = segment_max_age_seconds()
@@ -88,10 +94,7 @@ async def segments_summary(session: SessionDep, admin: AdminDep) -> SegmentsSumm
     responses=NOT_PUBLISHED,
 )
 async def segment_catalogue(session: SessionDep, admin: AdminDep) -> SegmentCatalogue:
-    catalogue = await read_catalogue(session)
-    with reading_published():
-        rows = await reads.segment_counts(session)
-    counts = {row.segment: int(row.users) for row in rows}
+    catalogue, _, counts = await _catalogue_and_counts(session)
     return SegmentCatalogue(
         entries=[
             CatalogueEntryPublic(
@@ -266,7 +269,7 @@ async def export_segment(
     segment: SegmentPath, session: SessionDep, admin: AdminDep
 ) -> StreamingResponse:
     name = require_entry(await read_catalogue(session), segment).name
-    chunks = stream_export(get_async_engine(), name)
+    chunks = stream_export(await session.connection(), name)
     # Pull the first chunk here so a missing table is a 503, not a broken stream.
     with reading_published():
         first = await anext(chunks, b"")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Path, status
+from fastapi import APIRouter, HTTPException, status
 from sqlalchemy import Row
 
+from ingest.api.common import NOT_PUBLISHED, UserIdPath
 from ingest.api.deps import AdminDep, SessionDep
 from ingest.segments import overrides, reads
 from ingest.segments.catalogue import Catalogue, read_catalogue
@@ -25,11 +26,7 @@ from ingest.segments.timestamps import as_utc
 
 router = APIRouter(prefix="/admin/api/users", tags=["admin: segments"])
 
-UserIdPath = Annotated[int, Path(ge=1, le=2**31 - 1, description="The player's id.")]
 UNKNOWN_USER: dict[int | str, dict[str, Any]] = {404: {"description": "No such user"}}
-NOT_PUBLISHED: dict[int | str, dict[str, Any]] = {
-    503: {"description": "Segments have not been published yet"}
-}
 
 
 def _unknown_user(user_id: int) -> HTTPException:

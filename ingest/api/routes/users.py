@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Response, status
 
-from fastapi import APIRouter, Path, Response, status
-
-from ingest.api.deps import AdminDep
-from ingest.db import get_async_engine
+from ingest.api.common import ADMIN_ERRORS, UserIdPath
+from ingest.api.deps import AdminDep, SessionDep
 from ingest.schemas.users import (
-    MAX_USER_ID,
     UserBulkReceipt,
     UserBulkUpsert,
     UserPublic,
@@ -19,13 +16,6 @@ from ingest.users_mirror import UserRow, upsert_users
 
 router = APIRouter(prefix="/admin/api/users", tags=["users"])
 
-ADMIN_ERRORS: dict[int | str, dict[str, str]] = {
-    401: {"description": "Missing or invalid token"},
-    403: {"description": "The token lacks the admin role"},
-    413: {"description": "Body larger than 1 MiB"},
-    422: {"description": "Invalid body; `detail` names each bad field"},
-}
-
 
 @router.put(
     "/{user_id}",
@@ -34,14 +24,15 @@ ADMIN_ERRORS: dict[int | str, dict[str, str]] = {
     summary="Create or overwrite one user of the mirror (201 created, 200 updated)",
 )
 async def put_user(
-    user_id: Annotated[int, Path(ge=1, le=MAX_USER_ID)],
+    user_id: UserIdPath,
     body: UserUpsert,
+    session: SessionDep,
     admin: AdminDep,
     response: Response,
 ) -> UserPublic:
     row = UserRow(user_id=user_id, created_at=body.created_at, last_login_at=body.last_login_at)
-    async with get_async_engine().begin() as connection:
-        upserted = (await upsert_users(connection, [row]))[user_id]
+    async with session.begin():
+        upserted = (await upsert_users(await session.connection(), [row]))[user_id]
     response.status_code = status.HTTP_201_CREATED if upserted.created else status.HTTP_200_OK
     return UserPublic(
         user_id=user_id,
@@ -58,12 +49,12 @@ async def put_user(
     responses=ADMIN_ERRORS,
     summary="Create or overwrite up to 5000 users in one transaction",
 )
-async def bulk_users(body: UserBulkUpsert, admin: AdminDep) -> UserBulkReceipt:
+async def bulk_users(body: UserBulkUpsert, session: SessionDep, admin: AdminDep) -> UserBulkReceipt:
     rows = [
         UserRow(user_id=user.user_id, created_at=user.created_at, last_login_at=user.last_login_at)
         for user in body.users
     ]
-    async with get_async_engine().begin() as connection:
-        upserted = await upsert_users(connection, rows)
+    async with session.begin():
+        upserted = await upsert_users(await session.connection(), rows)
     created = sum(1 for user in upserted.values() if user.created)
     return UserBulkReceipt(created=created, updated=len(upserted) - created)

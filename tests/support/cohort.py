@@ -12,13 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import yaml
 from sqlalchemy import Engine, text
 
 from pulse.settings import PROJECT_ROOT
-
-DBT_SCHEMAS = ("analytics", "snapshots", "staging", "intermediate")
-DBT_PROJECT_FILE = PROJECT_ROOT / "dbt_project" / "dbt_project.yml"
+from tests.support.tables import drop_dbt_schemas, truncate_app_tables
 
 
 @dataclass(frozen=True)
@@ -41,20 +38,12 @@ COHORT = Cohort()
 
 
 def drop_published(engine: Engine) -> None:
-    with engine.begin() as connection:
-        for schema in DBT_SCHEMAS:
-            connection.execute(text(f"drop schema if exists {schema} cascade"))
+    """Nothing published: the schemas dbt builds are gone."""
+    drop_dbt_schemas(engine)
 
 
 def reset_app_tables(engine: Engine) -> None:
-    with engine.begin() as connection:
-        connection.execute(
-            text(
-                "truncate app.segment_override_audit, app.segment_overrides, "
-                "app.ranking_snapshots, app.external_ranking_data, app.activity_events, "
-                "app.users restart identity cascade"
-            )
-        )
+    truncate_app_tables(engine)
 
 
 def _user(connection, user_id: int, created_at: datetime) -> None:  # type: ignore[no-untyped-def]
@@ -125,13 +114,6 @@ def seed_cohort(engine: Engine, as_of: datetime) -> None:
         for user_id in COHORT.active_ids:
             _user(connection, user_id, as_of - 40 * day)
             _event(connection, user_id, "login", as_of - 2 * day)
-
-
-def declared_segments() -> list[dict[str, Any]]:
-    """The segments as the dbt project declares them (var `pulse__segments`), in order."""
-    document = yaml.safe_load(DBT_PROJECT_FILE.read_text())
-    segments: list[dict[str, Any]] = document["vars"]["pulse__segments"]
-    return segments
 
 
 def published_catalogue(engine: Engine) -> list[dict[str, Any]]:
