@@ -8,8 +8,8 @@ import re
 
 import pyarrow as pa
 
-from pulse.dbt_env import DBT_PROJECT_DIR
 from orchestration.lake.export import LAKE_TABLES
+from pulse.dbt_env import DBT_PROJECT_DIR
 
 MACRO_FILE = DBT_PROJECT_DIR / "macros" / "pulse_register_lake.sql"
 
