@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 
 from tests.support.dbt import RunDbt
 from tests.support.dbt_data import add_event, add_user, days
+from tests.support.tables import event_type_check_dropped
 
 # an incremental run re-reads nothing from before the previous one: user 1's old row
 # stays as the first run wrote it
@@ -55,23 +56,8 @@ def test_tests_on_an_incremental_model_check_the_latest_runs_rows(
 
 @pytest.fixture
 def unchecked_event_types(engine: Engine) -> Iterator[None]:
-    """app.activity_events without its event type constraint, restored afterwards."""
-    with engine.begin() as connection:
-        name, definition = connection.execute(
-            text(
-                "select conname, pg_get_constraintdef(oid) from pg_constraint "
-                "where conrelid = 'app.activity_events'::regclass and conname like '%event_type'"
-            )
-        ).one()
-        connection.execute(text(f"alter table app.activity_events drop constraint {name}"))
-    try:
+    with event_type_check_dropped(engine, "spin"):
         yield
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text("delete from app.activity_events where event_type = 'spin'"))
-            connection.execute(
-                text(f"alter table app.activity_events add constraint {name} {definition}")
-            )
 
 
 def _add_bad_event(engine: Engine, received_at: datetime) -> None:
