@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -47,6 +46,7 @@ from orchestration.event_refresh import (
 from orchestration.resources import PulseDatabase
 from orchestration.segment_lag import build_lag_alert_sensor
 from tests.support.dagster_instances import STORAGES, pulse_instance
+from tests.support.waiting import wait_until
 from tests.support.webhook import WebhookReceiver
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
@@ -172,10 +172,12 @@ def database_now(engine: Engine) -> datetime:
 
 def wait_until_past(engine: Engine, moment: datetime) -> None:
     """Wait (with a deadline) until the database's clock is past `moment`."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while database_now(engine) <= moment:
-        assert time.monotonic() < deadline, f"the database's clock never passed {moment}"
-        time.sleep(0.2)
+    wait_until(
+        lambda: database_now(engine) > moment,
+        DEADLINE_SECONDS,
+        f"the database's clock passing {moment}",
+        interval=0.2,
+    )
 
 
 def test_nothing_new_since_the_published_run_skips(
