@@ -33,13 +33,12 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, create_engine, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, text
 
-from orchestration.dbt_args import dbt_as_of_environment, dbt_build_args  # noqa: E402
-from pulse.database_url import database_url  # noqa: E402
-from pulse.dbt_env import (  # noqa: E402
+from orchestration.dbt_args import dbt_as_of_environment, dbt_build_args
+from pulse.database_url import database_url
+from pulse.dbt_env import (
     DBT_PROJECT_DIR,
     DBT_SESSION_OPTIONS,
     SEGMENTS_VAR,
