@@ -32,8 +32,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-
 from sqlalchemy import Engine, create_engine, text
 
 from orchestration.dbt_args import dbt_as_of_environment, dbt_build_args
@@ -46,6 +44,7 @@ from pulse.dbt_env import (
     project_vars,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
 RESULTS_DIR = ROOT / "bench" / "results"
 # every node that writes a table or a view: the profile, the rules' evaluation (a view),
 # the rows to publish, the catalogue and the transitions (the publish gate that writes
