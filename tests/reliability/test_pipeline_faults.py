@@ -59,17 +59,18 @@ def _refresh(env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 # The publish gate's one transaction (dbt_project/macros/pulse_publish.sql), which ends
-# by swapping the candidates into analytics.
+# by swapping the candidate catalogue into analytics.
 PUBLISH_STATEMENT = "%pulse publish gate%"
 
 
 def _hold_publication(engine: Engine) -> Any:
-    """A reader's transaction on the published user_segment, which the publish gate's swap
-    waits behind, so a run stops inside its publishing transaction, with the history and
-    the change feed written but uncommitted."""
+    """A reader's transaction on the published segments and their catalogue, whose swap
+    the publish gate does last and waits behind here, so a run stops inside its publishing
+    transaction, with the rows, the history and the change feed written but uncommitted."""
     reader = engine.connect()
     transaction = reader.begin()
     reader.execute(text("select count(*) from analytics.user_segment"))
+    reader.execute(text("select count(*) from analytics.segment_catalogue"))
     return reader, transaction
 
 
