@@ -28,7 +28,7 @@ def canonical(value: Any) -> Any:
 def seed_players(engine: Engine, database_url: str, players: int) -> datetime:
     """Demo players with admin overrides, and the lake export starting over (no
     watermarks); returns the moment the overrides were made at (whole seconds, UTC)."""
-    from scripts.generate_demo_data import generate
+    from pulse.demo_data import generate
 
     with engine.begin() as connection:
         connection.execute(text("delete from app.lake_export_watermarks"))
