@@ -60,7 +60,7 @@ def spark_key(published: AssetKey) -> AssetKey:
 
 
 def run_spark_dir(context: AssetExecutionContext) -> Path:
-    return new_spark_dir(context.run_id)
+    return new_spark_dir(context.run.run_id)
 
 
 def spark_dbt_arguments(arguments: list[str]) -> list[str]:

@@ -98,10 +98,12 @@ def stage_mart(engine: Engine, mart: LoadedMart, folder: Path, schema: str) -> i
 def publish_staged(engine: Engine, marts: tuple[tuple[LoadedMart, str], ...]) -> None:
     """Replace each (mart, schema)'s table with its staged one in one short transaction.
 
-    What it replaces may be a view (a database built before the marts were tables).
+    What it replaces may be a view: the PostgreSQL build's `user_segment` is one, over
+    `user_activity`, so the relations go in reverse order (dependents first) before the
+    staged tables take their names.
     """
     with engine.begin() as connection:
-        for mart, schema in marts:
+        for mart, schema in reversed(marts):
             kind = connection.exec_driver_sql(
                 "select relkind from pg_class where oid = to_regclass(%s)",
                 (f"{schema}.{mart.name}",),
@@ -109,6 +111,7 @@ def publish_staged(engine: Engine, marts: tuple[tuple[LoadedMart, str], ...]) ->
             if kind is not None:
                 relation_type = "view" if kind == "v" else "table"
                 connection.exec_driver_sql(f"drop {relation_type} {schema}.{mart.name}")
+        for mart, schema in marts:
             connection.exec_driver_sql(
                 f"alter table {schema}.{_loading_name(mart)} rename to {mart.name}"
             )
