@@ -29,6 +29,7 @@ from dagster import (
     build_sensor_context,
     materialize,
 )
+from sqlalchemy import create_engine, text
 
 from orchestration.config import OrchestrationSettings
 from orchestration.instance import prepare_dagster_home
@@ -73,7 +74,17 @@ def instance(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[DagsterInstance]:
-    """A real instance of the storage Pulse's instance files configure, in a fresh DAGSTER_HOME."""
+    """A real instance of the storage Pulse's instance files configure, in a fresh DAGSTER_HOME.
+
+    The PostgreSQL storage's schema `dagster` is the test database's, which other tests'
+    runs share: it starts empty here, so no earlier test's run can end in this one."""
+    if request.param == "postgres":
+        engine = create_engine(database_url)
+        try:
+            with engine.begin() as connection:
+                connection.execute(text("drop schema if exists dagster cascade"))
+        finally:
+            engine.dispose()
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     monkeypatch.setenv("PULSE_DAGSTER_STORAGE", request.param)
     monkeypatch.setenv("PULSE_DAGSTER_PG_URL", "")  # restored after the test
