@@ -1,20 +1,21 @@
 {#- The publish gate, the project's on-run-end hook (dbt_project.yml).
 
-    A run builds user_segment_updates (the players whose published row moves),
-    segment_catalogue and user_segment_transitions into analytics_candidate, which no
-    reader reads, and tests them there. Only when every node and test of the run passed
-    does this hook publish, in ONE transaction: the transitions are appended to the
-    history and the change feed, the updates are written into the published rows
-    (analytics.user_segment_members), the publication (analytics.segment_publication:
-    the run's as_of and computed_at) is replaced, and the candidate catalogue replaces
-    the published one by `alter table ... set schema`. Readers read analytics.user_segment,
-    a view of the rows with the publication's as_of and computed_at: they see the old
-    state or the new one, never a mix, and wait only for the catalogue's rename, which
-    comes last so its exclusive lock is held for an instant. Any failed, errored or
-    skipped node publishes nothing, and the log says which.
+    A run builds user_segment_updates (the players whose published row moves) and
+    segment_catalogue into analytics_candidate, which no reader reads, and tests them
+    there. Only when every node and test of the run passed does this hook publish, in
+    ONE transaction: the updates whose (segment, rule) moved (the transitions) are
+    appended to the history and, where the segment moved, to the change feed, the
+    updates are written into the published rows (analytics.user_segment_members), the
+    publication (analytics.segment_publication: the run's as_of and computed_at) is
+    replaced, and the candidate catalogue replaces the published one by `alter table ...
+    set schema`. Readers read analytics.user_segment, a view of the rows with the
+    publication's as_of and computed_at: they see the old state or the new one, never a
+    mix, and wait only for the catalogue's rename, which comes last so its exclusive
+    lock is held for an instant. Any failed, errored or skipped node publishes nothing,
+    and the log says which.
 
-    Runs that did not build user_segment_transitions (`dbt test`, a partial selection,
-    the dry run's `+user_segment`) publish nothing and say nothing.
+    Runs that did not build user_segment_updates (`dbt test`, a partial selection, the
+    dry run's `+user_segment`) publish nothing and say nothing.
 
     The transaction's work is one hook and its COMMIT the next (pulse_publish_commit),
     sent only once the work has succeeded: a run killed meanwhile never commits. -#}
@@ -51,7 +52,7 @@
 
 
 {#- The nodes of the run that did not pass, as "unique_id (status)"; none when the run
-    is not one that publishes (not PostgreSQL, a dry run, or no transitions built). -#}
+    is not one that publishes (not PostgreSQL, a dry run, or no updates built). -#}
 {% macro pulse_not_passed(results) -%}
     {%- if not execute or target.type != 'postgres' -%}
         {{ return(none) }}
@@ -60,7 +61,7 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set built = results | selectattr('node.resource_type', 'equalto', 'model')
-        | selectattr('node.name', 'equalto', 'user_segment_transitions') | list -%}
+        | selectattr('node.name', 'equalto', 'user_segment_updates') | list -%}
     {%- if built | length == 0 -%}
         {{ return(none) }}
     {%- endif -%}
@@ -79,7 +80,7 @@
     {%- set candidate_schema = prefix ~ 'analytics_candidate' -%}
     {%- set published_schema = prefix ~ 'analytics' -%}
     {%- set history_schema = prefix ~ 'snapshots' -%}
-    {%- set transitions = candidate_schema ~ '.user_segment_transitions' -%}
+    {%- set updates = candidate_schema ~ '.user_segment_updates' -%}
     {%- set history = history_schema ~ '.user_segment_history' -%}
     {%- set changes = published_schema ~ '.user_segment_changes' -%}
     {%- set history_exists = adapter.get_relation(
@@ -92,15 +93,55 @@
         'user_id', 'segment', 'rule', 'matched_segments', 'last_active_at', 'deposit_30d',
         'created_at', 'as_of', 'computed_at', 'override_reason', 'override_expires_at',
     ] -%}
+    {%- set computed_at = pulse_run_started_at() -%}
     -- pulse publish gate (first, so the statement shows in pg_stat_activity's truncated text)
     begin;
     create schema if not exists {{ published_schema }};
     create schema if not exists {{ history_schema }};
     {% if not replay %}
+    {#- the version's id and its change's: one per player and run -#}
+    {%- set change_id = dbt.hash(dbt.concat([
+        dbt.cast('updates.user_id', dbt.type_string()), "'|'",
+        dbt.cast(computed_at, dbt.type_string()),
+    ])) -%}
+    {%- set version_select -%}
+    select
+        updates.user_id,
+        updates.segment,
+        updates.rule,
+        updates.matched_segments,
+        updates.last_active_at,
+        updates.deposit_30d,
+        updates.created_at,
+        {{ pulse_as_of() }} as as_of,
+        {{ computed_at }} as computed_at,
+        updates.override_reason,
+        updates.override_expires_at,
+        {{ change_id }} as change_id
+    {%- endset %}
     {% if history_exists -%}
+    -- The run's transitions: the updated players whose (segment, rule) differs from
+    -- their open version in the history, or who have none (a removed player's history
+    -- keeps its last version). Kept for this transaction only.
+    create temporary table pulse_transitions on commit drop as
+    {{ version_select }},
+        open_versions.segment as from_segment
+    from {{ updates }} as updates
+    left join {{ history }} as open_versions
+        on
+            updates.user_id = open_versions.user_id
+            and open_versions.dbt_valid_to is null
+    where
+        not updates.is_removed
+        and (
+            open_versions.user_id is null
+            or updates.segment <> open_versions.segment
+            or updates.rule <> open_versions.rule
+        );
+
     update {{ history }} as history
     set dbt_valid_to = transitions.computed_at
-    from {{ transitions }} as transitions
+    from pulse_transitions as transitions
     where
         history.user_id = transitions.user_id
         and history.dbt_valid_to is null;
@@ -110,12 +151,12 @@
     )
     select
         {{ version_columns | join(', ') }}, change_id, computed_at, computed_at, null
-    from {{ transitions }};
+    from pulse_transitions;
     {%- else -%}
-    -- One row per player and version of (segment, rule); dbt_valid_to null = current.
-    -- The column names are those of the dbt snapshot that kept the history before.
-    -- A new table is written whole, then indexed: faster than filling its indexes row
-    -- by row.
+    -- No history yet: every published player's first version. One row per player and
+    -- version of (segment, rule); dbt_valid_to null = current. The column names are
+    -- those of the dbt snapshot that kept the history before. A new table is written
+    -- whole, then indexed: faster than filling its indexes row by row.
     create table {{ history }} as
     select
         {{ version_columns | join(', ') }},
@@ -123,7 +164,10 @@
         computed_at as dbt_updated_at,
         computed_at as dbt_valid_from,
         cast(null as timestamp with time zone) as dbt_valid_to
-    from {{ transitions }};
+    from ({{ version_select }}
+        from {{ updates }} as updates
+        where not updates.is_removed
+    ) as first_versions;
     -- one player's periods (the admin API), the open version of each player (closed by
     -- the next transition; a second one is refused), the versions a run opened
     create index user_segment_history_user_id_idx on {{ history }} (user_id, dbt_valid_from);
@@ -132,6 +176,11 @@
     create index user_segment_history_valid_from_idx on {{ history }} (dbt_valid_from);
     {%- endif %}
 
+    {#- the transitions, or with a new history its rows: every player's first version -#}
+    {%- set transitions = 'pulse_transitions' if history_exists else (
+        '(select dbt_scd_id as change_id, user_id, cast(null as text) as from_segment, segment,'
+        ~ ' computed_at, as_of from ' ~ history ~ ') as first_versions'
+    ) %}
     {% if changes_exist -%}
     insert into {{ changes }} (change_id, user_id, from_segment, to_segment, changed_at, as_of)
     select change_id, user_id, from_segment, segment, computed_at, as_of
@@ -168,19 +217,6 @@
     {% endif -%}
     alter table {{ candidate_schema }}.segment_catalogue set schema {{ published_schema }};
     -- the commit is the next hook's (pulse_publish_commit)
-{%- endmacro %}
-
-
-{#- The published history (a relation), or none before the first publish or while parsing. -#}
-{% macro pulse_published_history() -%}
-    {%- if not execute -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {{ return(adapter.get_relation(
-        database=target.database,
-        schema=generate_schema_name('snapshots', none),
-        identifier='user_segment_history',
-    )) }}
 {%- endmacro %}
 
 
@@ -234,13 +270,13 @@
     -- the columns changed: the view goes with the old rows, and both are made anew
     drop table {{ members }} cascade;
     {% endif -%}
-    -- every player is an update here: the table is written whole, then indexed
-    create table {{ members }} as
-    select {{ columns | join(', ') }} from {{ updates }} where not is_removed;
-    -- the admin API's lookups by player, and its pages through a segment's members
-    create unique index user_segment_members_user_id_idx on {{ members }} (user_id);
-    create index user_segment_members_segment_idx on {{ members }} (segment, user_id);
-    analyze {{ members }};
+    -- every player is an update here (and none is removed): the updates, analyzed and
+    -- indexed by the model for the admin API's lookups by player and pages through a
+    -- segment, become the published rows, without is_removed (dropping a column changes
+    -- the catalogue, not the rows)
+    alter table {{ updates }} set schema {{ published_schema }};
+    alter table {{ published_schema }}.user_segment_updates rename to user_segment_members;
+    alter table {{ members }} drop column is_removed;
     {%- endif %}
     {% if not publication_exists -%}
     -- one row: the published run

@@ -222,3 +222,20 @@
 {% macro default__pulse_validate_segments(rules) -%}
     {{ return('') }}
 {%- endmacro %}
+
+{#- Ends the subquery that evaluates the `when`s, so each is evaluated once per player.
+    PostgreSQL pulls a subquery up into the query that reads it and computes a column
+    again at every reference: segment, rule and matched_segments would each evaluate
+    every `when` anew. PostgreSQL never pulls up a subquery with an OFFSET, and
+    `offset 0` neither skips nor copies rows. Spark computes such columns once anyway. -#}
+{% macro pulse_evaluate_once() -%}
+    {{ return(adapter.dispatch('pulse_evaluate_once', 'pulse')()) }}
+{%- endmacro %}
+
+{% macro default__pulse_evaluate_once() -%}
+    {{ return('') }}
+{%- endmacro %}
+
+{% macro postgres__pulse_evaluate_once() -%}
+    {{ return('offset 0') }}
+{%- endmacro %}

@@ -1,7 +1,7 @@
 """dbt on the Spark target outside a Dagster run (benchmarks, checks of a declaration).
 
 The refresh on Spark (lake export, `dbt build --target spark`, load back, then the
-updates, the transitions and the publish gate on PostgreSQL) is the Dagster job's Spark path,
+updates and the publish gate on PostgreSQL) is the Dagster job's Spark path,
 `orchestration/assets/spark.py`; `PUBLISH_SELECTION` is its last step. Here dbt runs in
 its own process, so each invocation gets its own JVM, in a new Spark folder.
 """
@@ -15,7 +15,7 @@ from orchestration.lake.spark_env import new_spark_dir, spark_environment
 from pulse.dbt_env import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_process_environment
 
 # Built on PostgreSQL against the published rows and history, then published by the gate.
-PUBLISH_SELECTION = "user_segment_updates user_segment_transitions"
+PUBLISH_SELECTION = "user_segment_updates"
 
 
 class DbtFailed(RuntimeError):

@@ -25,7 +25,7 @@ def test_every_unit_test_runs_and_passes(run_dbt: RunDbt) -> None:
     }
     assert unit_test_statuses == {name: "pass" for name in UNIT_TESTS}
     # nothing else ran but the project's hooks (the segment check, the lake; the publish
-    # gate, which publishes nothing on a run that built no transitions)
+    # gate, which publishes nothing on a run that built no updates)
     assert set(outcome.statuses) - UNIT_TESTS == {
         "pulse-on-run-start-0",
         "pulse-on-run-start-1",

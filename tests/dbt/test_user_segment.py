@@ -197,7 +197,7 @@ def test_dry_run_prefix_leaves_published_schemas_alone(engine: Engine, run_dbt: 
         "dryrun_analytics.user_activity",
         "dryrun_analytics_candidate.user_segment",
         "dryrun_analytics_candidate.segment_catalogue",
-        "dryrun_analytics_candidate.user_segment_transitions",
+        "dryrun_analytics_candidate.user_segment_updates",
     } <= built
     # a dry run's candidates are never published, not even into the dryrun_ schemas
     assert "dryrun_analytics.user_segment" not in built
@@ -229,7 +229,7 @@ def test_failing_upstream_test_keeps_user_segment_from_being_published(
     )
     assert outcome.statuses[failing_test] == "fail"
     assert outcome.statuses["user_segment"] == "skipped"
-    assert outcome.statuses["user_segment_transitions"] == "skipped"
+    assert outcome.statuses["user_segment_updates"] == "skipped"
     with engine.connect() as connection:
         assert connection.scalar(text("select to_regclass('analytics.user_segment')")) is None
 
@@ -358,14 +358,23 @@ def test_history_is_fed_only_the_players_whose_segment_or_rule_changed(
         add_event(engine, user_id, "dice_play", first_as_of + days(10) - timedelta(hours=1))
     run_dbt("build", as_of=first_as_of)
 
-    # the next run's transitions, what the publish appended: player 1 only
+    # every player moved (new plays, or a new segment), and only player 1's segment did:
+    # the publish opened a version for player 1 alone
     run_dbt("build", as_of=first_as_of + days(10))
     with engine.connect() as connection:
-        fed = (
-            connection.execute(text("select * from analytics_candidate.user_segment_transitions"))
-            .mappings()
-            .all()
+        updated = set(
+            connection.scalars(text("select user_id from analytics_candidate.user_segment_updates"))
         )
-    assert [(row["user_id"], row["from_segment"], row["segment"]) for row in fed] == [
-        (1, "NEW", "DORMANT_SHORT")
-    ]
+        opened = connection.execute(
+            text(
+                "select opened.user_id, closed.segment, opened.segment "
+                "from snapshots.user_segment_history as opened "
+                "left join snapshots.user_segment_history as closed "
+                "on closed.user_id = opened.user_id "
+                "and closed.dbt_valid_to = opened.dbt_valid_from "
+                "where opened.dbt_valid_from = "
+                "(select max(dbt_valid_from) from snapshots.user_segment_history)"
+            )
+        ).all()
+    assert updated == {1, 2, 3}
+    assert [tuple(row) for row in opened] == [(1, "NEW", "DORMANT_SHORT")]

@@ -44,7 +44,7 @@ def test_a_fresh_checkout_without_a_manifest_loads_every_asset(tmp_path: Path) -
         "analytics/user_activity",
         "analytics/user_segment",
         "analytics/segment_catalogue",
-        "analytics_candidate/user_segment_transitions",
+        "analytics_candidate/user_segment_updates",
     } <= set(assets)
 
 

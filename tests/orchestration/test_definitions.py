@@ -72,13 +72,14 @@ def test_dbt_tests_and_source_tests_are_asset_checks() -> None:
     assert "deposit_feed_is_fresh" in by_asset["app/ranking_snapshots"]
 
 
-def test_refresh_jobs_carry_the_run_queue_tag_and_build_the_transitions() -> None:
-    transitions = AssetKey(["analytics_candidate", "user_segment_transitions"])
+def test_refresh_jobs_carry_the_run_queue_tag_and_build_the_updates() -> None:
+    updates = AssetKey(["analytics_candidate", "user_segment_updates"])
     for name in ("segment_refresh", "segment_full_refresh"):
         job = defs.resolve_job_def(name)
         assert job.tags["pulse/refresh"]
-        # the history and the change feed are appended from them: every refresh builds them
-        assert transitions in job.asset_layer.selected_asset_keys
+        # the published rows, the history and the change feed are written from them:
+        # every refresh builds them
+        assert updates in job.asset_layer.selected_asset_keys
 
 
 def test_dbt_build_args_for_refreshes_and_dry_runs() -> None:

@@ -41,7 +41,7 @@ from tests.support.segments import declared_segments, segments_vars
 from tests.support.tables import event_type_check_dropped
 from tests.support.webhook import WebhookReceiver
 
-TRANSITIONS_KEY = AssetKey(["analytics_candidate", "user_segment_transitions"])
+UPDATES_KEY = AssetKey(["analytics_candidate", "user_segment_updates"])
 QUIET = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
@@ -101,7 +101,7 @@ def test_full_refresh_materializes_every_asset_and_passes_every_check(
     expected = defs.resolve_job_def("segment_full_refresh").asset_layer.selected_asset_keys
     observed = {event.asset_key for event in full_refresh.get_asset_observation_events()}
     assert AssetKey(["app", "activity_events"]) in observed
-    assert {USER_SEGMENT_KEY, TRANSITIONS_KEY} <= materialized
+    assert {USER_SEGMENT_KEY, UPDATES_KEY} <= materialized
     assert materialized | observed == set(expected)
     evaluations = [
         event.event_specific_data

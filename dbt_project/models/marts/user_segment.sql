@@ -55,7 +55,7 @@ evaluation_rows as (
 
 rule_matches as (
 
-    -- whether each entry's `when` held, evaluated before overrides
+    -- whether each entry's `when` held, evaluated before overrides, once per player
     select
         {% for entry in rules -%}
         {{ pulse_segment_condition(entry) }} as is_{{ entry.name | lower }},
@@ -63,6 +63,7 @@ rule_matches as (
         evaluation_rows.*
 
     from evaluation_rows
+    {{ pulse_evaluate_once() }}
 
 ),
 

@@ -3,27 +3,28 @@
         materialized='table',
         indexes=[
             {'columns': ['user_id'], 'unique': true},
+            {'columns': ['segment', 'user_id']},
         ],
         post_hook=['analyze {{ this }}'],
     )
 }}
 
-{#- What the run publishes into the published segments: the players whose row in
-    user_segment (every player, evaluated at this run's as_of) differs from their
-    published row, and the players without one. Every player's rules are evaluated on
-    every run; only the rows that moved are written, tested and published
-    (docs/decisions/publish-gate.md). The run's as_of and computed_at are the
-    publication's, not compared: they move every run.
-
-    A published player no longer in user_segment gets a row with is_removed (only
-    user_id set), which the publish deletes.
+{#- What the run publishes: the players whose row in user_segment (every player,
+    evaluated at this run's as_of) differs from their published row, and the players
+    without one. Every player's rules are evaluated on every run; only the rows that
+    moved are written, tested and published (docs/decisions/publish-gate.md). The
+    columns are the published rows' (the run's as_of and computed_at are the
+    publication's, not compared: they move every run) and is_removed: a published player
+    no longer in user_segment (only user_id set), whose published row the publish
+    deletes. The publish also appends, from these rows, the transitions of the history
+    and the change feed (macros/pulse_publish.sql).
 
     Every row is new when nothing comparable is published: before the first publish,
-    after a replay (whose rows the history does not know; macros/pulse_publish.sql) and
-    when the published rows have other columns.
+    after a replay (whose rows the history does not know) and when the published rows
+    have other columns. The publish then moves this table into the place of the
+    published rows, indexes included.
 
-    Analyzed at once (the post-hook), so the transitions and the publish plan for the
-    few rows a run writes (index probes of the history), not for a guess. -#}
+    Analyzed at once (the post-hook), so the publish plans for the rows a run writes. -#}
 {%- set published = pulse_published_members() -%}
 {%- set compared_columns = pulse_member_columns() | reject('equalto', 'user_id') | list -%}
 
@@ -54,8 +55,6 @@ publishable as (
         {% for column in compared_columns -%}
         user_segment.{{ column }},
         {% endfor -%}
-        user_segment.as_of,
-        user_segment.computed_at,
         user_segment.user_id is null as is_removed
 
     from user_segment
