@@ -1,9 +1,10 @@
 """The dbt models and tests as Dagster assets and asset checks.
 
 Every dbt test (model and source tests) becomes an asset check. Checks block: the
-asset runs `dbt build`, which builds `user_segment` and `segment_catalogue` as
-candidates (schema `analytics_candidate`) and tests them there; its on-run-end hook
-publishes them, with the run's transitions, only when every node and test passed
+asset runs `dbt build`, which builds `user_segment`, the rows that moved
+(`user_segment_updates`) and `segment_catalogue` as candidates (schema
+`analytics_candidate`) and tests them there; its on-run-end hook publishes them, with the
+run's transitions, only when every node and test passed
 (dbt_project/macros/pulse_publish.sql). A failing check anywhere fails the run and
 leaves every published relation as it was, which the step checks before it says so.
 """

@@ -3,11 +3,12 @@
 The lineage reads: `app/<table>` (raw tables) -> `lake/<table>` (Parquet lake export)
 -> `spark/...` (the dbt models built on Spark from the lake) -> `analytics/user_activity`,
 `analytics/user_segment` and `analytics/segment_catalogue` (loaded back into PostgreSQL,
-the latter two as candidates in `analytics_candidate`) -> the run's transitions (dbt on
-PostgreSQL), whose on-run-end hook is the publish gate, as on the PostgreSQL path.
+the latter two as candidates in `analytics_candidate`) -> the rows to publish
+(`user_segment_updates`, dbt on PostgreSQL), whose on-run-end hook is the publish gate, as
+on the PostgreSQL path.
 
 Checks block: the Spark step runs `dbt build`, so a failing dbt test fails the step and
-Dagster skips the load back and the publish; a failing test of the transitions stops
+Dagster skips the load back and the publish; a failing test of the rows to publish stops
 the publish gate. Either way every published relation stays as it was. Every step
 holds the refresh lock while it runs, so a second refresh started meanwhile fails at
 its first step instead of overlapping. All steps of a run share one Spark folder named
@@ -162,7 +163,7 @@ def pulse_publish_models(
     database: PulseDatabase,
     config: DbtRefreshConfig,
 ) -> Iterator[Any]:
-    """The transitions of the loaded candidate, tested; the on-run-end hook publishes."""
+    """The rows of the loaded candidate that moved, tested; the on-run-end hook publishes."""
     yield from refresh_dbt_build(context, dbt, database, config)
 
 
