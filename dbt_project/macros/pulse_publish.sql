@@ -104,19 +104,13 @@
         dbt.cast('updates.user_id', dbt.type_string()), "'|'",
         dbt.cast(computed_at, dbt.type_string()),
     ])) -%}
+    {#- a version's columns from a row of the updates; as_of and computed_at are the run's -#}
+    {%- set run_values = {'as_of': pulse_as_of(), 'computed_at': computed_at} -%}
     {%- set version_select -%}
     select
-        updates.user_id,
-        updates.segment,
-        updates.rule,
-        updates.matched_segments,
-        updates.last_active_at,
-        updates.deposit_30d,
-        updates.created_at,
-        {{ pulse_as_of() }} as as_of,
-        {{ computed_at }} as computed_at,
-        updates.override_reason,
-        updates.override_expires_at,
+        {% for column in version_columns -%}
+        {{ run_values.get(column, 'updates.' ~ column) }} as {{ column }},
+        {% endfor -%}
         {{ change_id }} as change_id
     {%- endset %}
     {% if history_exists -%}

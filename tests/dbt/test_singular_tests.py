@@ -1,8 +1,8 @@
 """The singular tests fail on the rows they guard: a charge after the run's as_of (read
-from user_activity), a negative 30-day deposit sum and a segment that is not the first
+from user_activity), a negative 30-day deposit sum, a segment that is not the first
 matched one (read from the candidate user_segment_updates, which the tests check before the
-publish gate publishes it). The runs use the dry run's schema prefix, whose candidates are
-never published: they stay to be corrupted."""
+publish gate publishes it), and a user without a profile. The runs use the dry run's
+schema prefix, whose candidates are never published: they stay to be corrupted."""
 
 from __future__ import annotations
 
@@ -50,3 +50,24 @@ def test_singular_test_fails_on_a_row_of_the_latest_run(
         connection.execute(text(f"update {relation} set {corruption}"))
     failed = run_dbt("test", "--select", singular_test, vars=DRY_RUN, expect_success=False)
     assert failed.statuses[singular_test] == "fail"
+
+
+def test_one_profile_test_fails_on_a_user_without_a_profile(
+    engine: Engine, run_dbt: RunDbt
+) -> None:
+    now = datetime.now(UTC)
+    for user_id in (1, 2):
+        add_user(engine, user_id, now - timedelta(days=3))
+    passed = run_dbt("build", vars=DRY_RUN)
+    assert passed.statuses["assert_every_user_has_exactly_one_profile"] == "pass"
+
+    with engine.begin() as connection:
+        connection.execute(text("delete from dryrun_analytics.user_activity where user_id = 2"))
+    failed = run_dbt(
+        "test",
+        "--select",
+        "assert_every_user_has_exactly_one_profile",
+        vars=DRY_RUN,
+        expect_success=False,
+    )
+    assert failed.statuses["assert_every_user_has_exactly_one_profile"] == "fail"
