@@ -229,8 +229,7 @@
     {%- set members_relation = adapter.get_relation(
         database=target.database, schema=published_schema, identifier='user_segment_members'
     ) -%}
-    {%- set members_current = members_relation is not none
-        and pulse_relation_columns(members_relation) == columns -%}
+    {%- set members_current = pulse_members_are_current(members_relation) -%}
     {%- set view_relation = adapter.get_relation(
         database=target.database, schema=published_schema, identifier='user_segment'
     ) -%}
@@ -330,30 +329,38 @@
 
 
 {#- The published rows (a relation) that this run's updates are computed against, or
-    none when every player is an update: before the first publish, after a replay (the
-    history does not hold what a replay published, so every player must be compared
-    with it again), when their columns are not this release's, on Spark, and while
-    parsing. -#}
+    none when every player is an update: before the first publish, when their columns are
+    not this release's, on Spark, and while parsing. -#}
 {% macro pulse_published_members() -%}
     {%- if not execute or target.type != 'postgres' -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set schema = generate_schema_name('analytics', none) -%}
     {%- set members = adapter.get_relation(
-        database=target.database, schema=schema, identifier='user_segment_members'
+        database=target.database, schema=generate_schema_name('analytics', none),
+        identifier='user_segment_members'
     ) -%}
+    {{ return(members if pulse_members_are_current(members) else none) }}
+{%- endmacro %}
+
+
+{#- Whether the published rows (a relation, or none) have this release's columns: the
+    one test of the model (which compares with them) and of the publish (which writes
+    into them, or makes them anew). -#}
+{% macro pulse_members_are_current(members) -%}
+    {{ return(members is not none
+        and pulse_relation_columns(members) == pulse_member_columns()) }}
+{%- endmacro %}
+
+
+{#- Whether what is published is a replay's, whose rows the history does not hold: every
+    player must then be an update, compared with the history again. -#}
+{% macro pulse_published_replay(members) -%}
     {%- set publication = adapter.get_relation(
-        database=target.database, schema=schema, identifier='segment_publication'
+        database=members.database, schema=members.schema, identifier='segment_publication'
     ) -%}
-    {%- if members is none or publication is none -%}
-        {{ return(none) }}
+    {%- if publication is none -%}
+        {{ return(true) }}
     {%- endif -%}
     {%- set rows = run_query('select replay from ' ~ publication).rows -%}
-    {%- if rows | length != 1 or rows[0][0] -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- if pulse_relation_columns(members) != pulse_member_columns() -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {{ return(members) }}
+    {{ return(rows | length != 1 or rows[0][0]) }}
 {%- endmacro %}

@@ -164,3 +164,23 @@ def test_published_rows_with_other_columns_are_made_anew(engine: Engine, run_dbt
             )
         ).scalars()
         assert "retired" not in set(columns)
+
+
+def test_a_player_without_a_profile_leaves_the_published_rows_after_a_replay(
+    engine: Engine, run_dbt: RunDbt, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = _now() - timedelta(hours=1)
+    add_user(engine, 1, now - days(100))
+    add_user(engine, 2, now - days(100))
+    run_dbt("build", as_of=now)
+    monkeypatch.setenv("PULSE_REPLAY", "1")
+    run_dbt("build", as_of=now - days(5))
+    monkeypatch.delenv("PULSE_REPLAY")
+    assert set(_published(engine)) == {1, 2}
+
+    with engine.begin() as connection:
+        connection.execute(text("delete from app.users where id = 2"))
+    run_dbt("build", "--full-refresh", as_of=now + timedelta(minutes=1))
+    # every player is an update after a replay, and the removed one is one too
+    assert _updated(engine) == {1: False, 2: True}
+    assert set(_published(engine)) == {1}

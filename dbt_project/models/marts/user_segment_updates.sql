@@ -19,13 +19,15 @@
     deletes. The publish also appends, from these rows, the transitions of the history
     and the change feed (macros/pulse_publish.sql).
 
-    Every row is new when nothing comparable is published: before the first publish,
-    after a replay (whose rows the history does not know) and when the published rows
-    have other columns. The publish then moves this table into the place of the
-    published rows, indexes included.
+    Every row is new when nothing comparable is published: before the first publish and
+    when the published rows have other columns. The publish then moves this table into
+    the place of the published rows, indexes included. After a replay (whose rows the
+    history does not know) every player is an update too, and removed players are still
+    found by the join.
 
     Analyzed at once (the post-hook), so the publish plans for the rows a run writes. -#}
 {%- set published = pulse_published_members() -%}
+{%- set only_moved = published and not pulse_published_replay(published) -%}
 {%- set compared_columns = pulse_member_columns() | reject('equalto', 'user_id') | list -%}
 
 with
@@ -62,6 +64,7 @@ publishable as (
     -- one pass over both sides: new and changed players, and removed ones
     full outer join published_members
         on user_segment.user_id = published_members.user_id
+    {% if only_moved -%}
     where
         user_segment.user_id is null
         or published_members.user_id is null
@@ -74,6 +77,7 @@ publishable as (
             published_members.{{ column }}{{ ',' if not loop.last }}
             {%- endfor %}
         )
+    {%- endif %}
     {%- endif %}
 
 )
