@@ -15,7 +15,10 @@ sensors, run queue), with a throwaway PULSE_HOME and DAGSTER_HOME. Then:
 3. starts the daemon and waits until the backlog of phase 2 is published;
 4. **refresh on** (`--seconds`): the same load plus probes (bench/freshness/loadgen.py),
    each timed from its 202 to the moment the admin API's profile of its player includes
-   it; then waits (`--drain-seconds` at most) for the last probes to show.
+   it; then waits (`--drain-seconds` at most) for the last probes to show;
+5. stops the daemon once no refresh runs, and **refresh off** again
+   (`--baseline-seconds`). The `/batch` p99 of phase 4 is reported over that of phases 2
+   and 5 pooled.
 
 The load: `--rate` events/s through `/api/activity/batch` (`--batch-size` events per
 request, a random player each), `--deposit-rate` deposit upserts/s through
@@ -315,7 +318,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     )
     phases = ", ".join(f"{k} {v:.1f}" for k, v in runs["median_phase_seconds"].items())
     lines.append(f"median incremental run (s): {phases}")
-    for name in ("refresh_off", "refresh_on"):
+    for name in ("refresh_off", "refresh_on", "refresh_off_after"):
         phase = report[name]
         lines.append(
             f"{name:11}: {phase['events_per_second']:.0f} events/s accepted, "
@@ -326,6 +329,11 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
             f"{phase['generator_cpu_share']:.0%} (behind by at most "
             f"{phase['generator_behind_seconds']:.2f} s)"
         )
+    ratio = report["batch_p99_on_over_off"]
+    lines.append(
+        "batch p99, refresh on over both refresh-off phases: "
+        + ("-" if ratio is None else f"{ratio:.2f}x")
+    )
     return lines
 
 
@@ -429,9 +437,25 @@ def main() -> None:
                     args.drain_seconds,
                 )
                 on_cpu = process_cpu_seconds(api.pid) - cpu
+
+                # The same load with the refresh off again: the write path's baseline
+                # before and after the refresh-on phase, so a quiet or a busy moment of
+                # the machine in one of them does not make the ratio alone.
+                print("==> stopping the daemon once no refresh runs", flush=True)
+                await asyncio.to_thread(wait_for_runs_to_end, args.drain_seconds)
+                stop(daemon)
+                daemon = None
+                print(f"==> refresh off again: {args.baseline_seconds:.0f} s of load", flush=True)
+                cpu = process_cpu_seconds(api.pid)
+                off_after, _, _ = await load_phase(generator, args.baseline_seconds, None, 0, 0)
+                off_after_cpu = process_cpu_seconds(api.pid) - cpu
+                on_p99 = percentile(on.batches.latencies, 0.99)
+                off_p99 = percentile(off.batches.latencies + off_after.batches.latencies, 0.99)
                 return {
                     "off": phase_figures(off, off_cpu),
                     "on": phase_figures(on, on_cpu),
+                    "off_after": phase_figures(off_after, off_after_cpu),
+                    "batch_p99_on_over_off": on_p99 / off_p99 if on_p99 and off_p99 else None,
                     "probes": probes,
                     "since": since,
                     "drain_seconds": drain,
@@ -439,8 +463,6 @@ def main() -> None:
                 }
 
         outcome = asyncio.run(phases())
-        print("==> waiting for the last refresh to end", flush=True)
-        wait_for_runs_to_end(args.drain_seconds)
     finally:
         if daemon is not None:
             stop(daemon)
@@ -467,6 +489,8 @@ def main() -> None:
         "refresh_runs": run_figures(runs),
         "refresh_off": outcome["off"],
         "refresh_on": outcome["on"],
+        "refresh_off_after": outcome["off_after"],
+        "batch_p99_on_over_off": outcome["batch_p99_on_over_off"],
         "runs": [run.as_json() for run in runs],
         "probes": [
             {"kind": p.kind, "user_id": p.user_id, "accepted": p.accepted, "seen": p.seen}
