@@ -77,3 +77,38 @@ def test_dbt_sessions_get_their_settings_and_keep_the_callers_options(
     row = outcome.result.results[0].agate_table.rows[0]
     settings = ("jit", "work_mem", "maintenance_work_mem", "time_zone", "statement_timeout")
     assert tuple(row[name] for name in settings) == ("off", "128MB", "256MB", "UTC", "10min")
+
+
+@pytest.mark.parametrize("threads", [None, "2"])
+def test_dbt_runs_as_many_threads_as_pulse_dbt_threads_says(
+    threads: str | None, fresh_dbt: None, dbt_target_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dbt.cli.main import dbtRunner
+    from dbt_common.events.base_types import EventMsg
+
+    if threads is None:
+        monkeypatch.delenv("PULSE_DBT_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("PULSE_DBT_THREADS", threads)
+    reported: list[int] = []
+
+    def note_concurrency(event: EventMsg) -> None:
+        if event.info.name == "ConcurrencyLine":
+            reported.append(event.data.num_threads)
+
+    outcome = dbtRunner(callbacks=[note_concurrency]).invoke(
+        [
+            "compile",
+            "--select",
+            "segment_catalogue",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(dbt_target_dir / "threads"),
+            "--quiet",
+        ]
+    )
+    assert outcome.success, outcome.exception
+    assert reported == [int(threads or 4)]
