@@ -81,7 +81,10 @@ def test_dbt_sessions_get_their_settings_and_keep_the_callers_options(
 
 @pytest.mark.parametrize("threads", [None, "2"])
 def test_dbt_runs_as_many_threads_as_pulse_dbt_threads_says(
-    threads: str | None, fresh_dbt: None, dbt_target_dir: Path, monkeypatch: pytest.MonkeyPatch
+    threads: str | None,
+    dbt_environment_applied: None,
+    dbt_target_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from dbt.cli.main import dbtRunner
     from dbt_common.events.base_types import EventMsg

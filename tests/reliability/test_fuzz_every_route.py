@@ -114,6 +114,6 @@ def test_no_token_reaches_the_server_log(fuzz_server: LiveServer) -> None:
                     requests += 1
     tokens = _tokens_sent | {h["Authorization"].removeprefix("Bearer ") for h in sent_here}
     log = fuzz_server.log_path.read_text()
-    assert log.count('"route"') >= requests >= 4 * 10
+    assert len(paths) >= 10 and log.count('"route"') >= requests
     assert not [token for token in tokens if token in log]
     assert "Bearer" not in log
